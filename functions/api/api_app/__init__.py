@@ -1,0 +1,1 @@
+"""The callback-scheduler HTTP API (FastAPI; Mangum on Lambda, uvicorn locally)."""

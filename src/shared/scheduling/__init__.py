@@ -1,0 +1,1 @@
+"""Scheduling port (``port``), its domain types (``types``) and adapters."""

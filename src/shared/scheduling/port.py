@@ -1,0 +1,44 @@
+"""The scheduling port: what the API needs from any scheduling backend.
+
+Adapters: ``shared.scheduling.eventbridge.EventBridgeScheduler`` (production) and
+``shared.scheduling.local`` (a laptop with no AWS account; never imported by production code).
+Every method raises only errors from ``shared.exceptions``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
+
+MAX_PAGE_SIZE = 100
+
+
+class TaskScheduler(Protocol):
+    """Create, inspect, list and cancel deferred HTTP calls."""
+
+    def create_one_time(self, spec: OneTimeTaskSpec) -> ScheduledTask:
+        """Create a task that runs once; raise a domain error on invalid input."""
+        ...
+
+    def create_recurring(self, spec: RecurringTaskSpec) -> ScheduledTask:
+        """Create a task that runs on a cron/rate expression in a time zone."""
+        ...
+
+    def get(self, task_id: str) -> ScheduledTask:
+        """Return the task; raise ``TaskNotFoundError`` when unknown."""
+        ...
+
+    def list(
+        self,
+        *,
+        name_prefix: str | None = None,
+        page_size: int = 50,
+        next_token: str | None = None,
+    ) -> TaskPage:
+        """Return one page of tasks whose id starts with ``name_prefix``."""
+        ...
+
+    def cancel(self, task_id: str) -> None:
+        """Delete the task; raise ``TaskNotFoundError`` when unknown."""
+        ...
