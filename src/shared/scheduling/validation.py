@@ -1,0 +1,220 @@
+"""Validation shared by every scheduling backend, so one input gives one domain error.
+
+Standard library (and ``zoneinfo``) only: the EventBridge adapter and the local adapter both
+call these functions before they touch their backend. The recurring-expression grammar lives
+in ``shared.scheduling.expressions`` and is re-exported here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shared.delivery.event import SCHEDULED_TIME_PLACEHOLDER, ApiCallRequest
+from shared.exceptions import InvalidRequestError, PayloadTooLargeError, ScheduleValidationError
+from shared.scheduling.expressions import CronFields, ParsedExpression, parse_schedule_expression
+
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "MAX_LEAD_TIME",
+    "MAX_NAME_PREFIX_LENGTH",
+    "MAX_TASK_ID_LENGTH",
+    "MIN_LEAD_TIME",
+    "CronFields",
+    "ParsedExpression",
+    "at_expression",
+    "build_target_input",
+    "new_task_id",
+    "parse_schedule_expression",
+    "validate_client_token",
+    "validate_name_prefix",
+    "validate_run_at",
+    "validate_task_id",
+    "validate_timezone",
+]
+
+# Schedule names (our task ids): 1-64 characters of [0-9a-zA-Z-_.] (CreateSchedule "Name").
+MAX_TASK_ID_LENGTH = 64
+_UUID_HEX_LENGTH = 32
+# A task id is "{prefix}-{uuid4 hex}", so the prefix gets 64 - 1 - 32 = 31 characters.
+MAX_NAME_PREFIX_LENGTH = MAX_TASK_ID_LENGTH - 1 - _UUID_HEX_LENGTH
+_NAME = re.compile(r"^[0-9A-Za-z_.-]+$")
+# ClientToken: 1-64 characters of [a-zA-Z0-9-_] (CreateSchedule request parameters).
+_CLIENT_TOKEN = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_TOKEN_NAMESPACE = uuid.UUID("6f0c54c2-3f7e-4d6c-9a55-2b4d1b6f0e11")
+# Target.Input: "The maximum size of the Input field is 256 KB" (EventBridge Scheduler API
+# reference, Target data type). Counted in UTF-8 bytes, 256 * 1024.
+MAX_INPUT_BYTES = 256 * 1024
+MAX_TIMEZONE_LENGTH = 50  # ScheduleExpressionTimezone is 1-50 characters
+MIN_LEAD_TIME = timedelta(seconds=1)
+MAX_LEAD_TIME = timedelta(days=5 * 365)
+
+
+def validate_timezone(name: str) -> ZoneInfo:
+    """Return the IANA time zone ``name``.
+
+    Raises
+    ------
+    ScheduleValidationError
+        When ``name`` is not a known IANA time zone name.
+    """
+    if not isinstance(name, str) or not name or len(name) > MAX_TIMEZONE_LENGTH:
+        raise ScheduleValidationError(f"unknown time zone {name!r}", details={"timezone": name})
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ScheduleValidationError(
+            f"unknown time zone {name!r} (use an IANA name such as 'Asia/Seoul')",
+            details={"timezone": name},
+        ) from exc
+
+
+def validate_run_at(run_at: datetime, *, now: datetime) -> datetime:
+    """Check a one-time run time and round a fractional second up.
+
+    Parameters
+    ----------
+    run_at : datetime
+        When to run; must be timezone-aware.
+    now : datetime
+        The current time (timezone-aware).
+
+    Returns
+    -------
+    datetime
+        ``run_at`` in its own zone, rounded UP to the whole second so it never fires early.
+
+    Raises
+    ------
+    ScheduleValidationError
+        When ``run_at`` is naive, less than ``MIN_LEAD_TIME`` ahead, or beyond ``MAX_LEAD_TIME``.
+    """
+    if not isinstance(run_at, datetime) or run_at.utcoffset() is None:
+        raise ScheduleValidationError("run_at must be a timezone-aware date-time")
+    ahead = run_at - now
+    if run_at.microsecond:
+        run_at = run_at.replace(microsecond=0) + timedelta(seconds=1)
+    if ahead < MIN_LEAD_TIME:
+        raise ScheduleValidationError(
+            f"run_at {run_at.isoformat()} is in the past or less than "
+            f"{MIN_LEAD_TIME.total_seconds():g} s ahead (now {now.isoformat()})",
+            details={"run_at": run_at.isoformat()},
+        )
+    if run_at - now > MAX_LEAD_TIME:
+        raise ScheduleValidationError(
+            f"run_at {run_at.isoformat()} is more than {MAX_LEAD_TIME.days} days ahead",
+            details={"run_at": run_at.isoformat()},
+        )
+    return run_at
+
+
+def at_expression(run_at: datetime, zone: ZoneInfo) -> tuple[str, str]:
+    """Return ``("at(YYYY-MM-DDTHH:MM:SS)", timezone name)`` for an aware ``run_at``.
+
+    The wall time is written in ``zone``. When that wall time is ambiguous there (the repeated
+    hour when daylight saving time ends), the expression is written in UTC instead, so the
+    task cannot fire an hour off.
+    """
+    local = run_at.astimezone(zone)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        local, name = run_at.astimezone(ZoneInfo("UTC")), "UTC"
+    else:
+        name = zone.key
+    return f"at({local.strftime('%Y-%m-%dT%H:%M:%S')})", name
+
+
+def validate_name_prefix(prefix: str, *, max_length: int = MAX_NAME_PREFIX_LENGTH) -> str:
+    """Check a task-name prefix: 1..``max_length`` characters of ``[0-9A-Za-z_.-]``."""
+    if not isinstance(prefix, str) or not prefix:
+        raise InvalidRequestError("name_prefix must be a non-empty string")
+    if len(prefix) > max_length:
+        raise InvalidRequestError(
+            f"name_prefix is {len(prefix)} characters; at most {max_length} are allowed "
+            f"(the task id adds '-' and a 32-character id, and ids are at most "
+            f"{MAX_TASK_ID_LENGTH} characters)",
+            details={"max_length": max_length},
+        )
+    if not _NAME.match(prefix):
+        raise InvalidRequestError(
+            f"name_prefix {prefix!r} may only contain letters, digits, '-', '_' and '.'"
+        )
+    return prefix
+
+
+def validate_client_token(token: str) -> str:
+    """Check a client token: 1-64 characters of ``[0-9A-Za-z_-]``."""
+    if not isinstance(token, str) or not _CLIENT_TOKEN.match(token):
+        raise InvalidRequestError(
+            "client_token must be 1-64 characters of letters, digits, '-' and '_'"
+        )
+    return token
+
+
+def new_task_id(name_prefix: str, client_token: str | None = None) -> str:
+    """Return ``{name_prefix}-{32 hex}``: random, or derived from ``client_token``.
+
+    The same prefix and client token always give the same id, so a retried create hits the
+    same schedule name (and is accepted once) instead of creating a twin.
+    """
+    validate_name_prefix(name_prefix)
+    if client_token is None:
+        suffix = uuid.uuid4().hex
+    else:
+        suffix = uuid.uuid5(_TOKEN_NAMESPACE, validate_client_token(client_token)).hex
+    return f"{name_prefix}-{suffix}"
+
+
+def validate_task_id(task_id: str) -> str:
+    """Check a task id (a schedule name): 1-64 characters of ``[0-9A-Za-z_.-]``."""
+    if (
+        not isinstance(task_id, str)
+        or not 0 < len(task_id) <= MAX_TASK_ID_LENGTH
+        or not _NAME.match(task_id)
+    ):
+        raise InvalidRequestError(
+            f"task id must be 1-{MAX_TASK_ID_LENGTH} characters of letters, digits, "
+            "'-', '_' and '.'"
+        )
+    return task_id
+
+
+def build_target_input(call: ApiCallRequest, *, task_id: str, recurring: bool) -> str:
+    """Return the JSON for the schedule's ``Target.Input`` (the API_CALL event).
+
+    Parameters
+    ----------
+    call : ApiCallRequest
+        The call to make; only its own fields go into the Input (never any setting).
+    task_id : str
+        Set as the event's ``task_id`` (the ``webhook-id`` derives from it).
+    recurring : bool
+        When true ``scheduled_time`` is the placeholder EventBridge fills with each tick's
+        time; when false it is removed.
+
+    Raises
+    ------
+    InvalidRequestError
+        When the call is not a valid event or its body is not JSON-serializable.
+    PayloadTooLargeError
+        When the Input exceeds ``MAX_INPUT_BYTES``.
+    """
+    validate_task_id(task_id)
+    scheduled = SCHEDULED_TIME_PLACEHOLDER if recurring else None
+    event = replace(call, task_id=task_id, scheduled_time=scheduled).to_event()
+    ApiCallRequest.from_event(event)  # the Input must parse back on the delivery side
+    try:
+        text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequestError(f"the call's body is not JSON-serializable: {exc}") from exc
+    size = len(text.encode("utf-8"))
+    if size > MAX_INPUT_BYTES:
+        raise PayloadTooLargeError(
+            f"the task's input is {size} bytes; EventBridge Scheduler accepts at most "
+            f"{MAX_INPUT_BYTES} bytes (256 KB)",
+            details={"size": size, "max_size": MAX_INPUT_BYTES},
+        )
+    return text
