@@ -1,0 +1,107 @@
+"""Map EventBridge Scheduler answers to the domain: schedules to tasks, error codes to errors.
+
+Standard library only, no botocore (the adapter in ``eventbridge`` catches botocore's
+exceptions and passes their response here).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shared.delivery.event import ApiCallRequest
+from shared.exceptions import (
+    BackendUnavailableError,
+    CallbackSchedulerError,
+    InvalidRequestError,
+    ScheduleValidationError,
+    TaskConflictError,
+    TaskNotFoundError,
+    ThrottledError,
+)
+from shared.scheduling.types import ScheduledTask
+
+_AT_FORMAT = "at(%Y-%m-%dT%H:%M:%S)"
+
+
+def parse_at_expression(expression: str, timezone: str) -> datetime | None:
+    """Return the aware time of ``at(YYYY-MM-DDTHH:MM:SS)`` in ``timezone``; None if unreadable."""
+    try:
+        wall = datetime.strptime(expression, _AT_FORMAT)
+        return wall.replace(tzinfo=ZoneInfo(timezone))
+    except (ValueError, ZoneInfoNotFoundError, OSError):
+        return None
+
+
+def input_to_call(target_input: object) -> ApiCallRequest | None:
+    """Parse a schedule's ``Target.Input`` back into the call; None when it is not one."""
+    if not isinstance(target_input, str):
+        return None
+    try:
+        return ApiCallRequest.from_event(json.loads(target_input))
+    except (ValueError, InvalidRequestError):
+        return None
+
+
+def schedule_to_task(schedule: Mapping[str, Any]) -> ScheduledTask:
+    """Return the task a schedule stands for.
+
+    Parameters
+    ----------
+    schedule : Mapping
+        ``Name``, ``Arn``, ``ScheduleExpression``, ``ScheduleExpressionTimezone``, ``State``,
+        ``Target.Input`` and ``CreationDate`` as GetSchedule returns them.
+
+    Returns
+    -------
+    ScheduledTask
+        ``kind`` is ``one_time`` for ``at(...)``, with ``run_at`` set; otherwise ``recurring``.
+    """
+    expression = str(schedule.get("ScheduleExpression", ""))
+    timezone = str(schedule.get("ScheduleExpressionTimezone") or "UTC")
+    one_time = expression.startswith("at(")
+    created = schedule.get("CreationDate")
+    if isinstance(created, datetime) and created.utcoffset() is None:
+        created = created.replace(tzinfo=UTC)
+    target = schedule.get("Target") or {}
+    return ScheduledTask(
+        task_id=str(schedule["Name"]),
+        arn=str(schedule.get("Arn", "")),
+        kind="one_time" if one_time else "recurring",
+        schedule_expression=expression,
+        timezone=timezone,
+        state=str(schedule.get("State", "")),
+        call=input_to_call(target.get("Input")),
+        run_at=parse_at_expression(expression, timezone) if one_time else None,
+        created_at=created if isinstance(created, datetime) else None,
+    )
+
+
+def map_client_error(
+    response: Mapping[str, Any], action: str, task_id: str | None, group: str
+) -> CallbackSchedulerError:
+    """Return the domain error for a ``ClientError`` response of ``action``.
+
+    ``ServiceQuotaExceededException`` (the account's schedule count) becomes ``ThrottledError``:
+    like throttling it clears when schedules complete, so "try again later" (429) fits best.
+    """
+    error = response.get("Error", {})
+    code = str(error.get("Code", "Unknown"))
+    text = f"{action} {task_id or 'tasks'}: {error.get('Message', code)}"
+    details = {"aws_error_code": code}
+    if code == "ConflictException":
+        return TaskConflictError(f"task {task_id} already exists or is changing", details=details)
+    if code == "ResourceNotFoundException":
+        if action in ("create", "list"):
+            return BackendUnavailableError(f"schedule group {group!r} not found", details=details)
+        return TaskNotFoundError(f"task {task_id} not found", details=details)
+    if code in ("ThrottlingException", "ServiceQuotaExceededException"):
+        return ThrottledError(f"EventBridge Scheduler refused for now: {text}", details=details)
+    if code == "ValidationException":
+        if action == "create":
+            return ScheduleValidationError(f"rejected by EventBridge: {text}", details=details)
+        return InvalidRequestError(f"rejected by EventBridge: {text}", details=details)
+    return BackendUnavailableError(f"EventBridge Scheduler failed: {text}", details=details)
