@@ -1,0 +1,48 @@
+"""Pick the scheduling backend from ``SCHEDULER_BACKEND`` and run what it needs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from shared.scheduling.port import TaskScheduler
+from shared.settings import Settings
+
+
+def build_task_scheduler(settings: Settings) -> TaskScheduler | None:
+    """Return the EventBridge adapter; the local one is built in the lifespan (it runs threads)."""
+    if settings.scheduler_backend == "eventbridge":
+        from shared.scheduling.eventbridge import EventBridgeScheduler
+
+        return EventBridgeScheduler.from_settings(settings)
+    return None
+
+
+@asynccontextmanager
+async def backend_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """Start the local engine (when selected) for the life of the server process."""
+    if settings.scheduler_backend != "local":
+        yield
+        return
+    # Imported only here: production code (eventbridge backend) never loads the local adapter.
+    from shared.scheduling.local import LocalScheduler
+
+    engine = LocalScheduler.from_settings(settings)
+    engine.start()
+    app.state.task_scheduler = engine
+    try:
+        yield
+    finally:
+        engine.shutdown()
+        app.state.task_scheduler = None
+
+
+def backend_routers(settings: Settings) -> list[APIRouter]:
+    """Routes that only exist for one backend (the local dead-letter list and redrive)."""
+    if settings.scheduler_backend != "local":
+        return []
+    from api_app.routes import local_dead_letters
+
+    return [local_dead_letters.router]

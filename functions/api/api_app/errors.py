@@ -1,0 +1,122 @@
+"""One error shape for every route: ``{"message": ..., "code": ...}``, mapped in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.exceptions import (
+    AuthenticationError,
+    BackendUnavailableError,
+    CallbackSchedulerError,
+    ConfigurationError,
+    ForbiddenError,
+    InvalidRequestError,
+    PayloadTooLargeError,
+    ScheduleValidationError,
+    TargetNotAllowedError,
+    TaskConflictError,
+    TaskNotFoundError,
+    ThrottledError,
+)
+from shared.log import get_logger
+
+logger = get_logger()
+
+# Most specific first: the first matching class decides the status.
+STATUS_BY_ERROR: tuple[tuple[type[CallbackSchedulerError], int], ...] = (
+    (PayloadTooLargeError, 413),
+    (ScheduleValidationError, 422),
+    (TargetNotAllowedError, 422),
+    (InvalidRequestError, 400),
+    (AuthenticationError, 401),
+    (ForbiddenError, 403),
+    (TaskNotFoundError, 404),
+    (TaskConflictError, 409),
+    (ThrottledError, 429),
+    (BackendUnavailableError, 503),
+    (ConfigurationError, 503),
+)
+
+
+class ErrorPublic(BaseModel):
+    """The body of every error response."""
+
+    message: str
+    code: str
+    errors: list[dict[str, Any]] | None = None
+
+
+def error_response(
+    status: int, message: str, code: str, *, errors: list[dict[str, Any]] | None = None
+) -> JSONResponse:
+    """Build the one error shape; ``errors`` lists field problems for 422s."""
+    body = ErrorPublic(message=message, code=code, errors=errors)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def status_for(exc: CallbackSchedulerError) -> int:
+    """Return the HTTP status of a domain error (500 when unmapped)."""
+    for error_type, status in STATUS_BY_ERROR:
+        if isinstance(exc, error_type):
+            return status
+    return 500
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CallbackSchedulerError)
+    status = status_for(exc)
+    if status >= 500:
+        logger.error("request failed", extra={"code": exc.code, "path": request.url.path})
+    return error_response(status, exc.message, exc.code)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
+        for err in exc.errors()
+    ]
+    if any(err.get("type") == "json_invalid" for err in exc.errors()):
+        return error_response(400, "request body is not valid JSON", "malformed_json")
+    first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+    message = f"{'.'.join(first['loc'][1:]) or 'request'}: {first['msg']}"
+    return error_response(422, message, "validation_error", errors=problems)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+    return error_response(exc.status_code, str(exc.detail), codes.get(exc.status_code, "error"))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unexpected error", extra={"path": request.url.path})
+    return error_response(500, "internal error", "internal_error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into the one error shape."""
+    app.add_exception_handler(CallbackSchedulerError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorPublic, "description": description}
+    for status, description in (
+        (400, "Malformed request (e.g. body is not JSON)"),
+        (401, "Missing or invalid credentials"),
+        (413, "Request or task input too large"),
+        (422, "Invalid field, schedule, time zone or target"),
+        (429, "Throttled by the scheduling backend"),
+        (503, "Scheduling backend unavailable"),
+    )
+}

@@ -1,0 +1,85 @@
+"""Turn API requests into scheduling-port calls and port results into API models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from api_app.models import TaskCreate, TaskPublic
+from api_app.targets import callback_url, ensure_target_allowed
+from shared.delivery.event import ApiCallRequest
+from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask
+from shared.scheduling.validation import validate_timezone
+from shared.settings import Settings
+
+TaskSpec = OneTimeTaskSpec | RecurringTaskSpec
+
+
+def to_task_spec(payload: TaskCreate, settings: Settings, *, now: datetime) -> TaskSpec:
+    """Build the port's spec from a ``TaskCreate``; validate time zone and target first."""
+    zone_name = payload.timezone or "UTC"
+    zone = validate_timezone(zone_name)
+    target = str(payload.target_url) if payload.target_url else callback_url(settings)
+    ensure_target_allowed(target, settings)
+    call = ApiCallRequest(
+        target_url=target,
+        method=payload.method,
+        headers=payload.headers,
+        body=payload.body,
+        timeout_seconds=payload.timeout_seconds,
+    )
+    if payload.schedule_expression is not None:
+        return RecurringTaskSpec(
+            call=call,
+            expression=payload.schedule_expression,
+            timezone=zone_name,
+            name_prefix=payload.name_prefix,
+            client_token=payload.client_token,
+        )
+    if payload.delay_seconds is not None:
+        run_at = now + timedelta(seconds=payload.delay_seconds)
+    else:
+        assert payload.run_at is not None
+        run_at = _aware(payload.run_at, zone)
+    return OneTimeTaskSpec(
+        call=call,
+        run_at=run_at.astimezone(zone),
+        timezone=zone_name,
+        name_prefix=payload.name_prefix,
+        client_token=payload.client_token,
+    )
+
+
+def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def quick_start_spec(
+    delay_minutes: int, data: dict[str, object], settings: Settings, *, now: datetime
+) -> OneTimeTaskSpec:
+    """The seed's pair: call our own callback route with ``{"data": data}`` later."""
+    call = ApiCallRequest(target_url=callback_url(settings), body={"data": data})
+    return OneTimeTaskSpec(
+        call=call, run_at=now + timedelta(minutes=delay_minutes), name_prefix="task"
+    )
+
+
+def to_public(task: ScheduledTask) -> TaskPublic:
+    """Show a task without anything that could carry a credential (headers are left out)."""
+    return TaskPublic(
+        task_id=task.task_id,
+        schedule_arn=task.arn,
+        kind=task.kind,
+        schedule_expression=task.schedule_expression,
+        timezone=task.timezone,
+        state=task.state,
+        run_at=task.run_at,
+        target_url=task.call.target_url if task.call else None,
+        method=task.call.method if task.call else None,
+        created_at=task.created_at,
+    )
+
+
+def utc_now() -> datetime:
+    """Current time, timezone-aware (UTC)."""
+    return datetime.now(UTC)

@@ -1,0 +1,87 @@
+"""Every file in events/api goes through the Lambda handler (Mangum) as SAM would pass it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.support import EVENTS, FakeLambdaContext, fresh_import, load_event
+
+REGION = "ap-northeast-2"
+ACCOUNT = "123456789012"
+GROUP = "callback-scheduler-events"
+EXISTING_TASK = "task-0123456789abcdef0123456789abcdef"
+
+# The documented outcome of each sample event (events/README.md says the same).
+OUTCOMES = {
+    "health.json": 200,
+    "schedule.json": 201,
+    "create_delay.json": 201,
+    "create_run_at.json": 201,
+    "create_cron.json": 201,
+    "create_past_time.json": 422,
+    "list.json": 200,
+    "get.json": 200,
+    "cancel.json": 204,
+    "list_unauthorized.json": 401,
+    "callback_stale_signature.json": 401,
+}
+
+
+def test_every_api_event_has_a_documented_outcome() -> None:
+    files = sorted(path.name for path in (EVENTS / "api").glob("*.json"))
+    assert files == sorted(OUTCOMES)
+
+
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The environment the template gives ApiFunction, with events/env.json's overrides."""
+    overrides = json.loads((EVENTS / "env.json").read_text())["ApiFunction"]
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "STAGE": "dev",
+        "SCHEDULE_GROUP_NAME": GROUP,
+        "SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/scheduler",
+        "API_CALL_FUNCTION_ARN": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:api-call",
+        "DEAD_LETTER_QUEUE_ARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq",
+        "API_BASE_URL": f"https://abc123.execute-api.{REGION}.amazonaws.com",
+        **overrides,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("scheduler", region_name=REGION)
+        client.create_schedule_group(Name=GROUP)
+        client.create_schedule(
+            Name=EXISTING_TASK,
+            GroupName=GROUP,
+            ScheduleExpression="at(2030-01-01T00:00:00)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={
+                "Arn": env["API_CALL_FUNCTION_ARN"],
+                "RoleArn": env["SCHEDULER_ROLE_ARN"],
+                "Input": json.dumps({"target_url": env["API_BASE_URL"] + "/x"}),
+            },
+        )
+        yield client
+
+
+@pytest.mark.parametrize("name", sorted(OUTCOMES))
+def test_api_event_gives_its_documented_status(lambda_env: Any, name: str) -> None:
+    handler = fresh_import("api_app.main").handler
+    response = handler(load_event(f"api/{name}"), FakeLambdaContext())
+    assert response["statusCode"] == OUTCOMES[name], response.get("body")
+    if response["statusCode"] >= 400:
+        body = json.loads(response["body"])
+        assert set(body) >= {"message", "code"}
+    if name == "cancel.json":
+        remaining = lambda_env.list_schedules(GroupName=GROUP)["Schedules"]
+        assert EXISTING_TASK not in [item["Name"] for item in remaining]
