@@ -10,9 +10,8 @@ import pytest
 from botocore.stub import Stubber
 from fastapi.testclient import TestClient
 
-from shared.scheduling.eventbridge import EventBridgeScheduler
-
 from api_app.app import create_app
+from shared.scheduling.eventbridge import EventBridgeScheduler
 from tests.api.conftest import REGION, TOKEN, make_settings
 
 
