@@ -112,3 +112,15 @@ def test_public_view_does_not_echo_request_headers(client: TestClient, aws: Any)
     shown = client.get(f"/api/v1/tasks/{created['task_id']}").json()
     assert "headers" not in shown
     assert shown["method"] == "POST"
+
+
+def test_retried_create_with_the_same_client_token_makes_no_twin(
+    client: TestClient, aws: Any
+) -> None:
+    body = {"delay_seconds": 600, "client_token": "order-42-reminder"}
+    first = client.post("/api/v1/tasks", json=body)
+    assert first.status_code == 201
+    second = client.post("/api/v1/tasks", json=body)
+    assert second.status_code == 409
+    assert second.json()["code"] == "task_conflict"
+    assert [s["Name"] for s in schedules(aws)] == [first.json()["task_id"]]
