@@ -18,22 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.exceptions import (
-    BackendUnavailableError,
-    ConfigurationError,
-    InvalidRequestError,
-    TaskNotFoundError,
-)
-from shared.scheduling.port import MAX_PAGE_SIZE
+from shared.exceptions import BackendUnavailableError, ConfigurationError, TaskNotFoundError
 from shared.scheduling.schedule_mapping import map_client_error, schedule_to_task
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
 from shared.scheduling.validation import (
-    MAX_TASK_ID_LENGTH,
     at_expression,
     build_target_input,
     new_task_id,
     parse_schedule_expression,
-    validate_name_prefix,
+    validate_page_request,
     validate_run_at,
     validate_task_id,
     validate_timezone,
@@ -205,14 +198,11 @@ class EventBridgeScheduler:
         next_token: str | None = None,
     ) -> TaskPage:
         """Return one page of tasks, each with its full details (one GetSchedule per task)."""
-        if isinstance(page_size, bool) or not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise InvalidRequestError(f"page_size must be 1-{MAX_PAGE_SIZE}")
+        validate_page_request(name_prefix=name_prefix, page_size=page_size, next_token=next_token)
         params: dict[str, Any] = {"GroupName": self.group_name, "MaxResults": page_size}
         if name_prefix is not None:
-            params["NamePrefix"] = validate_name_prefix(name_prefix, max_length=MAX_TASK_ID_LENGTH)
+            params["NamePrefix"] = name_prefix
         if next_token is not None:
-            if not 0 < len(next_token) <= 2048:
-                raise InvalidRequestError("next_token must be 1-2048 characters")
             params["NextToken"] = next_token
         with _mapped_errors("list", None, self.group_name):
             response = self.client.list_schedules(**params)

@@ -8,8 +8,6 @@ in ``shared.scheduling.expressions`` and is re-exported here.
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from shared.delivery.event import SCHEDULED_TIME_PLACEHOLDER, ApiCallRequest
 from shared.exceptions import InvalidRequestError, PayloadTooLargeError, ScheduleValidationError
 from shared.scheduling.expressions import CronFields, ParsedExpression, parse_schedule_expression
+from shared.scheduling.names import (
+    MAX_NAME_PREFIX_LENGTH,
+    MAX_TASK_ID_LENGTH,
+    new_task_id,
+    validate_client_token,
+    validate_name_prefix,
+    validate_task_id,
+)
+from shared.scheduling.port import MAX_PAGE_SIZE
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -32,23 +39,16 @@ __all__ = [
     "parse_schedule_expression",
     "validate_client_token",
     "validate_name_prefix",
+    "validate_page_request",
     "validate_run_at",
     "validate_task_id",
     "validate_timezone",
 ]
 
-# Schedule names (our task ids): 1-64 characters of [0-9a-zA-Z-_.] (CreateSchedule "Name").
-MAX_TASK_ID_LENGTH = 64
-_UUID_HEX_LENGTH = 32
-# A task id is "{prefix}-{uuid4 hex}", so the prefix gets 64 - 1 - 32 = 31 characters.
-MAX_NAME_PREFIX_LENGTH = MAX_TASK_ID_LENGTH - 1 - _UUID_HEX_LENGTH
-_NAME = re.compile(r"^[0-9A-Za-z_.-]+$")
-# ClientToken: 1-64 characters of [a-zA-Z0-9-_] (CreateSchedule request parameters).
-_CLIENT_TOKEN = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
-_TOKEN_NAMESPACE = uuid.UUID("6f0c54c2-3f7e-4d6c-9a55-2b4d1b6f0e11")
 # Target.Input: "The maximum size of the Input field is 256 KB" (EventBridge Scheduler API
 # reference, Target data type). Counted in UTF-8 bytes, 256 * 1024.
 MAX_INPUT_BYTES = 256 * 1024
+MAX_NEXT_TOKEN_LENGTH = 2048  # ListSchedules NextToken is 1-2048 characters
 MAX_TIMEZONE_LENGTH = 50  # ScheduleExpressionTimezone is 1-50 characters
 MIN_LEAD_TIME = timedelta(seconds=1)
 MAX_LEAD_TIME = timedelta(days=5 * 365)
@@ -127,59 +127,26 @@ def at_expression(run_at: datetime, zone: ZoneInfo) -> tuple[str, str]:
     return f"at({local.strftime('%Y-%m-%dT%H:%M:%S')})", name
 
 
-def validate_name_prefix(prefix: str, *, max_length: int = MAX_NAME_PREFIX_LENGTH) -> str:
-    """Check a task-name prefix: 1..``max_length`` characters of ``[0-9A-Za-z_.-]``."""
-    if not isinstance(prefix, str) or not prefix:
-        raise InvalidRequestError("name_prefix must be a non-empty string")
-    if len(prefix) > max_length:
-        raise InvalidRequestError(
-            f"name_prefix is {len(prefix)} characters; at most {max_length} are allowed "
-            f"(the task id adds '-' and a 32-character id, and ids are at most "
-            f"{MAX_TASK_ID_LENGTH} characters)",
-            details={"max_length": max_length},
-        )
-    if not _NAME.match(prefix):
-        raise InvalidRequestError(
-            f"name_prefix {prefix!r} may only contain letters, digits, '-', '_' and '.'"
-        )
-    return prefix
+def validate_page_request(
+    *, name_prefix: str | None, page_size: int, next_token: str | None
+) -> None:
+    """Check a listing request: prefix (up to a whole task id), page size 1-100, token.
 
-
-def validate_client_token(token: str) -> str:
-    """Check a client token: 1-64 characters of ``[0-9A-Za-z_-]``."""
-    if not isinstance(token, str) or not _CLIENT_TOKEN.match(token):
-        raise InvalidRequestError(
-            "client_token must be 1-64 characters of letters, digits, '-' and '_'"
-        )
-    return token
-
-
-def new_task_id(name_prefix: str, client_token: str | None = None) -> str:
-    """Return ``{name_prefix}-{32 hex}``: random, or derived from ``client_token``.
-
-    The same prefix and client token always give the same id, so a retried create hits the
-    same schedule name (and is accepted once) instead of creating a twin.
+    Raises
+    ------
+    InvalidRequestError
+        Naming the parameter that is wrong.
     """
-    validate_name_prefix(name_prefix)
-    if client_token is None:
-        suffix = uuid.uuid4().hex
-    else:
-        suffix = uuid.uuid5(_TOKEN_NAMESPACE, validate_client_token(client_token)).hex
-    return f"{name_prefix}-{suffix}"
-
-
-def validate_task_id(task_id: str) -> str:
-    """Check a task id (a schedule name): 1-64 characters of ``[0-9A-Za-z_.-]``."""
-    if (
-        not isinstance(task_id, str)
-        or not 0 < len(task_id) <= MAX_TASK_ID_LENGTH
-        or not _NAME.match(task_id)
+    if name_prefix is not None:
+        validate_name_prefix(name_prefix, max_length=MAX_TASK_ID_LENGTH)
+    if isinstance(page_size, bool) or not isinstance(page_size, int):
+        raise InvalidRequestError(f"page_size must be an integer 1-{MAX_PAGE_SIZE}")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidRequestError(f"page_size must be 1-{MAX_PAGE_SIZE}, got {page_size}")
+    if next_token is not None and (
+        not isinstance(next_token, str) or not 0 < len(next_token) <= MAX_NEXT_TOKEN_LENGTH
     ):
-        raise InvalidRequestError(
-            f"task id must be 1-{MAX_TASK_ID_LENGTH} characters of letters, digits, "
-            "'-', '_' and '.'"
-        )
-    return task_id
+        raise InvalidRequestError(f"next_token must be 1-{MAX_NEXT_TOKEN_LENGTH} characters")
 
 
 def build_target_input(call: ApiCallRequest, *, task_id: str, recurring: bool) -> str:

@@ -16,6 +16,7 @@ from shared.scheduling.validation import (
     build_target_input,
     new_task_id,
     validate_name_prefix,
+    validate_page_request,
     validate_run_at,
     validate_task_id,
     validate_timezone,
@@ -206,3 +207,27 @@ def test_body_must_be_json(body: object) -> None:
 def test_invalid_call_is_refused() -> None:
     with pytest.raises(InvalidRequestError, match="target_url"):
         build_target_input(ApiCallRequest("ftp://x"), task_id="t", recurring=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"page_size": 0}, "page_size must be 1-100, got 0"),
+        ({"page_size": 101}, "page_size must be 1-100, got 101"),
+        ({"page_size": True}, "integer"),
+        ({"page_size": 10, "next_token": ""}, "next_token"),
+        ({"page_size": 10, "next_token": "t" * 2049}, "next_token"),
+        ({"page_size": 10, "name_prefix": "a/b"}, "name_prefix"),
+        ({"page_size": 10, "name_prefix": "p" * 65}, "at most 64"),
+    ],
+)
+def test_bad_page_request(kwargs: dict[str, object], fragment: str) -> None:
+    arguments: dict[str, object] = {"name_prefix": None, "next_token": None, **kwargs}
+    with pytest.raises(InvalidRequestError) as info:
+        validate_page_request(**arguments)  # type: ignore[arg-type]
+    assert fragment in info.value.message
+
+
+def test_good_page_request() -> None:
+    validate_page_request(name_prefix="p" * 64, page_size=100, next_token="t" * 2048)
+    validate_page_request(name_prefix=None, page_size=1, next_token=None)
