@@ -66,9 +66,31 @@ class Settings(BaseSettings):
     local_state_dir: str = ".local"
 
     # --- batch worker (issue 5) ---
-    batch_enabled: bool = False
+    batch_enabled: bool = False  # host the scheduler inside the API process (never on Lambda)
+    batch_timezone: str = "UTC"  # cron fields are read in this zone, never the container's
+    redis_url: SecretStr | None = None  # redis:// or rediss:// (TLS); may hold a password
+    slack_webhook_url: SecretStr | None = None  # no webhook: alerts are only logged
+    batch_schedules_packages: StrList = ("worker.schedules",)
+    batch_key_prefix: str = Field(default="callback-scheduler:batch:", min_length=1)
+    batch_time_budget_seconds: float = Field(default=300.0, gt=0)
+    batch_stack_trace_limit: int = Field(default=2000, ge=100, le=2900)
+    batch_grace_period_seconds: float = Field(default=30.0, ge=0, le=110)
+    batch_lock_ttl_seconds: float = Field(default=300.0, ge=10, le=86400)
+    batch_guard_ttl_seconds: float = Field(default=30.0, ge=1, le=3600)
+    batch_misfire_grace_seconds: int = Field(default=30, ge=1, le=3600)
+    batch_redis_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    batch_redis_alert_interval_seconds: float = Field(default=300.0, ge=0)
+    batch_health_file: str | None = None  # default: <tempdir>/callback-scheduler-worker.alive
+    batch_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60)
+    batch_health_max_age_seconds: float = Field(default=30.0, gt=0)
 
-    @field_validator("allowed_target_hosts", "signing_secrets", "api_tokens", mode="before")
+    @field_validator(
+        "allowed_target_hosts",
+        "signing_secrets",
+        "api_tokens",
+        "batch_schedules_packages",
+        mode="before",
+    )
     @classmethod
     def _split(cls, value: object) -> object:
         return split_list(value)
@@ -91,6 +113,8 @@ class Settings(BaseSettings):
                 ):
                     if not getattr(self, name):
                         missing.append(name.upper())
+        if component == "worker" and self.redis_url is None:
+            missing.append("REDIS_URL")
         return missing
 
     def ensure_ready(self, component: Component) -> Settings:
