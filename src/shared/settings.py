@@ -64,6 +64,10 @@ class Settings(BaseSettings):
 
     # --- local backend (issue 7) ---
     local_state_dir: str = ".local"
+    local_workers: int = Field(default=8, ge=1, le=64)
+    local_retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
+    local_retry_max_backoff_seconds: float = Field(default=60.0, gt=0, le=86400)
+    local_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
     # --- batch worker (issue 5) ---
     batch_enabled: bool = False  # host the scheduler inside the API process (never on Lambda)

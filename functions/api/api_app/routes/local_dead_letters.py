@@ -1,0 +1,93 @@
+"""Dead letters of the local backend: list them, re-drive one (SCHEDULER_BACKEND=local)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import BaseModel
+
+from api_app.deps import ClientAuth
+from api_app.errors import ERROR_RESPONSES
+from shared.exceptions import ConfigurationError
+from shared.scheduling.local import LocalScheduler
+from shared.scheduling.validation import validate_task_id
+
+# Included without a prefix by api_app.backend, so the full path is here.
+router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters (local)"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: ERROR_RESPONSES[422] | {"description": "No such dead letter"}
+}
+
+
+class AttemptPublic(BaseModel):
+    """One delivery attempt: when, the status answered (null: no answer), the error."""
+
+    at: str
+    status: int | None
+    error: str
+
+
+class DeadLetterPublic(BaseModel):
+    """A call that will not be retried, with every attempt made."""
+
+    id: str
+    task_id: str
+    scheduled_time: str
+    reason: str
+    status: int | None
+    response_body: str
+    attempts: list[AttemptPublic]
+    call: dict[str, Any]
+    dead_lettered_at: str
+
+
+class DeadLettersPublic(BaseModel):
+    """Dead letters, oldest first."""
+
+    data: list[DeadLetterPublic]
+    count: int
+
+
+class RedrivePublic(BaseModel):
+    """A dead letter queued for delivery now."""
+
+    id: str
+    run_id: int
+    state: str
+
+
+def get_local_scheduler(request: Request) -> LocalScheduler:
+    """Return the running local backend."""
+    scheduler = getattr(request.app.state, "task_scheduler", None)
+    if not isinstance(scheduler, LocalScheduler):
+        raise ConfigurationError("dead letters are only kept by the local backend")
+    return scheduler
+
+
+LocalDep = Annotated[LocalScheduler, Depends(get_local_scheduler)]
+
+
+@router.get("", responses=ERROR_RESPONSES, dependencies=[ClientAuth])
+def list_dead_letters(
+    scheduler: LocalDep,
+    task_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+) -> DeadLettersPublic:
+    """List dead-lettered calls (retries exhausted, permanent failure, or too old)."""
+    if task_id is not None:
+        validate_task_id(task_id)
+    letters = scheduler.list_dead_letters(task_id=task_id, limit=limit)
+    data = [DeadLetterPublic.model_validate(letter) for letter in letters]
+    return DeadLettersPublic(data=data, count=len(data))
+
+
+@router.post(
+    "/{dead_letter_id}/redrive",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERROR_RESPONSES | NOT_FOUND,
+    dependencies=[ClientAuth],
+)
+def redrive_dead_letter(dead_letter_id: str, scheduler: LocalDep) -> RedrivePublic:
+    """Deliver a dead-lettered call again now (fresh attempts); it leaves the list."""
+    return RedrivePublic.model_validate(scheduler.redrive(dead_letter_id))

@@ -1,0 +1,217 @@
+"""The local engine: one dispatcher thread that wakes when the next run is due, N workers.
+
+The dispatcher sleeps until the earliest due time in the store (or until woken by a new task
+or a retry), claims due runs in one transaction and hands them to a bounded thread pool.
+Each worker delivers through the injected ``deliver`` callable (the delivery core) and
+records the outcome: delivered → the run is deleted; retryable → retried after an
+exponential backoff that honours ``Retry-After``, up to ``1 + retry_max_attempts`` attempts
+within the maximum event age; otherwise → dead-lettered with every attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from shared.delivery.event import ApiCallRequest
+from shared.exceptions import InvalidRequestError, PermanentDeliveryError, RetryableDeliveryError
+from shared.scheduling.local.records import DeadLetter, DeadLetterReason, RunRow
+from shared.scheduling.local.store import Advance, LocalStore, iso
+
+logger = logging.getLogger("shared.scheduling.local")
+Deliver = Callable[[ApiCallRequest], Any]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Concurrency and retry rules of the engine (from ``Settings``)."""
+
+    workers: int = 8
+    retry_max_attempts: int = 2
+    max_event_age_seconds: float = 3600.0
+    retry_base_seconds: float = 1.0
+    retry_max_backoff_seconds: float = 60.0
+    poll_seconds: float = 1.0
+
+    def backoff(self, attempts_made: int, retry_after: float | None) -> float:
+        """Seconds to wait before the next attempt: doubling, capped, at least Retry-After."""
+        delay = min(
+            self.retry_max_backoff_seconds,
+            self.retry_base_seconds * float(2 ** max(attempts_made - 1, 0)),
+        )
+        return max(delay, retry_after or 0.0)
+
+
+class Engine:
+    """Fires due runs from ``store`` through ``deliver`` with bounded concurrency."""
+
+    def __init__(
+        self, store: LocalStore, deliver: Deliver, advance: Advance, config: EngineConfig
+    ) -> None:
+        self.store = store
+        self.config = config
+        self._deliver = deliver
+        self._advance = advance
+        self._capacity = config.workers * 2  # runs claimed but not finished, at most
+        self._in_flight = 0
+        self._count_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._pool: ThreadPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Release runs a dead process left claimed, then start the dispatcher and workers."""
+        released = self.store.release_claimed()
+        if released:
+            logger.warning("re-queued %d run(s) interrupted by the last shutdown", released)
+        self._pool = ThreadPoolExecutor(self.config.workers, thread_name_prefix="local-worker")
+        self._thread = threading.Thread(target=self._dispatch, name="local-dispatcher")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming, let running deliveries finish; queued runs stay due for next start."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def wake(self) -> None:
+        """Make the dispatcher look at the store now (a task was created or re-driven)."""
+        self._wake.set()
+
+    # --- dispatcher ------------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._wake.clear()
+                claimed = self._claim()
+                if claimed:
+                    continue
+                self._wake.wait(self._sleep_for())
+            except Exception:  # keep firing whatever one iteration hit
+                logger.exception("local dispatcher iteration failed")
+                self._stopping.wait(self.config.poll_seconds)
+
+    def _claim(self) -> int:
+        with self._count_lock:
+            free = self._capacity - self._in_flight
+        if free <= 0:
+            return 0
+        runs = self.store.claim_due(
+            time.time(), free, self._advance, self.config.max_event_age_seconds
+        )
+        assert self._pool is not None
+        for run in runs:
+            with self._count_lock:
+                self._in_flight += 1
+            self._pool.submit(self._work, run)
+        return len(runs)
+
+    def _sleep_for(self) -> float:
+        with self._count_lock:
+            full = self._in_flight >= self._capacity
+        if full:
+            return self.config.poll_seconds  # a finishing worker wakes us
+        due = self.store.next_due()
+        if due is None:
+            return self.config.poll_seconds
+        return min(max(due - time.time(), 0.0), self.config.poll_seconds)
+
+    # --- workers ---------------------------------------------------------------------------
+
+    def _work(self, run: RunRow) -> None:
+        try:
+            self._attempt(run)
+        except Exception:  # the store failed; the run stays claimed until the next start
+            logger.exception("local run %s of task %s failed unexpectedly", run.run_id, run.task_id)
+        finally:
+            with self._count_lock:
+                self._in_flight -= 1
+                refill = self._in_flight == self._capacity // 2
+            if refill:
+                self._wake.set()
+
+    def _attempt(self, run: RunRow) -> None:
+        now = time.time()
+        if now > run.expires_at:
+            self._dead_letter(run, "expired", None, "", "older than the maximum event age")
+            return
+        run.attempt += 1
+        try:
+            call = ApiCallRequest.from_event(json.loads(run.input))
+            self._deliver(call)
+        except RetryableDeliveryError as exc:
+            self._log_attempt(run, now, exc.status, exc.message)
+            self._retry(run, exc)
+        except PermanentDeliveryError as exc:
+            self._log_attempt(run, now, exc.status, exc.message)
+            self._dead_letter(run, "permanent_failure", exc.status, exc.response_body)
+        except (InvalidRequestError, ValueError) as exc:
+            self._log_attempt(run, now, None, f"invalid stored call: {exc}")
+            self._dead_letter(run, "permanent_failure", None, "")
+        except Exception as exc:
+            logger.exception("delivery of task %s raised unexpectedly", run.task_id)
+            self._log_attempt(run, now, None, f"{type(exc).__name__}: {exc}")
+            self._retry(run, None)
+        else:
+            self.store.complete_run(run.run_id)
+
+    @staticmethod
+    def _log_attempt(run: RunRow, at: float, status: int | None, error: str) -> None:
+        run.log.append({"at": iso(at), "status": status, "error": error})
+
+    def _retry(self, run: RunRow, exc: RetryableDeliveryError | None) -> None:
+        if run.attempt > self.config.retry_max_attempts:
+            status = exc.status if exc is not None else None
+            self._dead_letter(run, "retries_exhausted", status, "")
+            return
+        wait = self.config.backoff(run.attempt, exc.retry_after_seconds if exc else None)
+        due = time.time() + wait
+        if due > run.expires_at:
+            status = exc.status if exc is not None else None
+            self._dead_letter(run, "expired", status, "", "next attempt past the event age")
+            return
+        logger.info("task %s: attempt %d failed, retry in %.1f s", run.task_id, run.attempt, wait)
+        self.store.retry_run(run, due)
+        self._wake.set()
+
+    def _dead_letter(
+        self,
+        run: RunRow,
+        reason: DeadLetterReason,
+        status: int | None,
+        body: str,
+        note: str = "",
+    ) -> None:
+        letter = DeadLetter(
+            dl_id=f"dl-{uuid.uuid4().hex}",
+            task_id=run.task_id,
+            scheduled_time=run.scheduled_time,
+            input=run.input,
+            attempts=list(run.log),
+            reason=reason,
+            status=status,
+            response_body=body,
+            created_at=time.time(),
+        )
+        self.store.dead_letter_run(run, letter)
+        logger.warning(
+            "task %s dead-lettered as %s (%s) after %d attempt(s)%s",
+            run.task_id,
+            letter.dl_id,
+            reason,
+            len(run.log),
+            f": {note}" if note else "",
+        )

@@ -1,0 +1,198 @@
+"""``LocalScheduler``: the ``TaskScheduler`` port on the local store and engine.
+
+Validation goes through ``shared.scheduling.validation``, so one input gives the same domain
+error here as on EventBridge. One-time tasks are deleted once they fire (EventBridge's
+``ActionAfterCompletion=DELETE``); recurring tasks stay until cancelled.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shared.delivery.event import ApiCallRequest
+from shared.exceptions import InvalidRequestError, ScheduleValidationError, TaskNotFoundError
+from shared.scheduling.local import dead_letters
+from shared.scheduling.local.engine import Deliver, Engine, EngineConfig
+from shared.scheduling.local.exclusive import ExclusiveLock
+from shared.scheduling.local.records import TaskRow
+from shared.scheduling.local.store import LocalStore
+from shared.scheduling.local.timing import TriggerCache
+from shared.scheduling.port import MAX_PAGE_SIZE
+from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
+from shared.scheduling.validation import (
+    at_expression,
+    build_target_input,
+    new_task_id,
+    validate_run_at,
+    validate_task_id,
+    validate_timezone,
+)
+
+logger = logging.getLogger("shared.scheduling.local")
+DB_NAME = "scheduler.sqlite3"
+
+
+class LocalScheduler:
+    """Durable, to-the-second scheduling on this machine; implements ``TaskScheduler``.
+
+    Parameters
+    ----------
+    state_dir:
+        Folder of the SQLite file (``scheduler.sqlite3``) and the engine's lock file.
+    deliver:
+        Performs one attempt of a call; the delivery core with its config and pool.
+    config:
+        Concurrency and retry rules.
+    group:
+        Schedule group name shown in the task ARNs.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        deliver: Deliver,
+        config: EngineConfig | None = None,
+        *,
+        group: str = "default",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config or EngineConfig()
+        self.state_dir = state_dir
+        self.store = LocalStore(state_dir / DB_NAME)
+        self.group = group
+        self._clock = clock
+        self._triggers = TriggerCache(self.config.max_event_age_seconds, clock)
+        self.engine = Engine(self.store, deliver, self._triggers.advance, self.config)
+        self._lock = ExclusiveLock(state_dir / "engine.lock")
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> LocalScheduler:
+        """Build from ``shared.settings.Settings`` (delivery core, pool sized to the workers)."""
+        from shared.scheduling.local.wiring import build_from_settings
+
+        return build_from_settings(cls, settings)
+
+    def start(self) -> None:
+        """Take the state folder's lock and start firing; returns at once."""
+        self._lock.acquire()
+        self.engine.start()
+        logger.info("local scheduler started (state in %s)", self.store.path)
+
+    def shutdown(self) -> None:
+        """Stop firing (deliveries in progress finish), close the store, release the lock."""
+        self.engine.stop()
+        self.store.close()
+        self._lock.release()
+
+    # --- the port --------------------------------------------------------------------------
+
+    def create_one_time(self, spec: OneTimeTaskSpec) -> ScheduledTask:
+        """Create a task that runs once at ``spec.run_at`` (validated as on EventBridge)."""
+        zone = validate_timezone(spec.timezone)
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        run_at = validate_run_at(spec.run_at, now=now)
+        task_id = new_task_id(spec.name_prefix, spec.client_token)
+        payload = build_target_input(spec.call, task_id=task_id, recurring=False)
+        expression, zone_name = at_expression(run_at, zone)
+        row = TaskRow(
+            task_id, "one_time", expression, zone_name, payload, now.timestamp(),
+            run_at.timestamp(), spec.client_token,
+        )  # fmt: skip
+        return self._created(row)
+
+    def create_recurring(self, spec: RecurringTaskSpec) -> ScheduledTask:
+        """Create a task that runs on a ``cron(...)``/``rate(...)`` expression in its zone."""
+        validate_timezone(spec.timezone)
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        expression, first = self._triggers.first_tick(spec.expression, spec.timezone, now)
+        if first is None:
+            raise ScheduleValidationError(
+                f"schedule expression {spec.expression!r} never fires after now",
+                details={"expression": spec.expression},
+            )
+        task_id = new_task_id(spec.name_prefix, spec.client_token)
+        payload = build_target_input(spec.call, task_id=task_id, recurring=True)
+        row = TaskRow(
+            task_id, "recurring", expression, spec.timezone, payload, now.timestamp(),
+            first, spec.client_token,
+        )  # fmt: skip
+        return self._created(row)
+
+    def get(self, task_id: str) -> ScheduledTask:
+        """Return the task; ``TaskNotFoundError`` when unknown or already fired (one-time)."""
+        row = self.store.get_task(validate_task_id(task_id))
+        if row is None:
+            raise TaskNotFoundError(f"task {task_id!r} not found", details={"task_id": task_id})
+        return self._public(row)
+
+    def list(
+        self,
+        *,
+        name_prefix: str | None = None,
+        page_size: int = 50,
+        next_token: str | None = None,
+    ) -> TaskPage:
+        """Return one page of tasks ordered by id; ``next_token`` is the last id shown."""
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise InvalidRequestError(f"page_size must be 1-{MAX_PAGE_SIZE}")
+        if next_token is not None:
+            validate_task_id(next_token)
+        rows = self.store.list_tasks(name_prefix or "", page_size + 1, next_token)
+        page = [self._public(row) for row in rows[:page_size]]
+        more = len(rows) > page_size
+        return TaskPage(tasks=page, next_token=page[-1].task_id if more else None)
+
+    def cancel(self, task_id: str) -> None:
+        """Delete the task (and its pending retries); it never fires afterwards."""
+        if not self.store.delete_task(validate_task_id(task_id)):
+            raise TaskNotFoundError(f"task {task_id!r} not found", details={"task_id": task_id})
+        self._triggers.forget(task_id)
+
+    # --- dead letters ----------------------------------------------------------------------
+
+    def list_dead_letters(
+        self, *, task_id: str | None = None, limit: int = 100
+    ) -> builtins.list[dict[str, Any]]:
+        """Return dead letters (oldest first) as JSON-ready dicts with their attempts."""
+        letters = dead_letters.list_dead_letters(self.store, task_id=task_id, limit=limit)
+        return [dead_letters.dead_letter_public(letter) for letter in letters]
+
+    def redrive(self, dead_letter_id: str) -> dict[str, Any]:
+        """Deliver a dead letter again now; ``TaskNotFoundError`` when the id is unknown."""
+        run_id = dead_letters.redrive(
+            self.store,
+            dead_letter_id,
+            now=self._clock(),
+            max_event_age=self.config.max_event_age_seconds,
+        )
+        self.engine.wake()
+        return {"id": dead_letter_id, "run_id": run_id, "state": "redriven"}
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _created(self, row: TaskRow) -> ScheduledTask:
+        stored = self.store.insert_task(row)
+        self.engine.wake()
+        return self._public(stored)
+
+    def _public(self, row: TaskRow) -> ScheduledTask:
+        zone = validate_timezone(row.timezone)
+        when = row.next_fire_at
+        return ScheduledTask(
+            task_id=row.task_id,
+            arn=f"local:schedule/{self.group}/{row.task_id}",
+            kind=row.kind,
+            schedule_expression=row.expression,
+            timezone=row.timezone,
+            state="ENABLED",
+            call=ApiCallRequest.from_event(json.loads(row.input)),
+            run_at=datetime.fromtimestamp(when, zone) if when is not None else None,
+            created_at=datetime.fromtimestamp(row.created_at, UTC),
+        )

@@ -1,0 +1,217 @@
+"""Durable state of the local backend: one SQLite file (WAL) with tasks, runs and dead letters.
+
+A *task* is what the API created (a one-time time or a recurring expression). When a task is
+due, one transaction turns it into a *run* (one delivery of one tick) and either deletes the
+one-time task or advances the recurring task to its next tick, so a tick is materialised once.
+A run is *claimed* before it is delivered and deleted (or dead-lettered) in one transaction
+when its outcome is known; runs left claimed by a killed process are released at start, so a
+delivery may repeat after a crash (at-least-once) but a completed run never fires again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shared.delivery.event import SCHEDULED_TIME_PLACEHOLDER
+from shared.exceptions import TaskConflictError
+from shared.scheduling.local.records import DeadLetter, RunRow, TaskRow
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    task_id TEXT PRIMARY KEY, kind TEXT NOT NULL, expression TEXT NOT NULL,
+    timezone TEXT NOT NULL, input TEXT NOT NULL, created_at REAL NOT NULL,
+    next_fire_at REAL, client_token TEXT);
+CREATE INDEX IF NOT EXISTS tasks_due ON tasks (next_fire_at);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY, task_id TEXT NOT NULL, scheduled_time REAL NOT NULL,
+    due_at REAL NOT NULL, expires_at REAL NOT NULL, attempt INTEGER NOT NULL DEFAULT 0,
+    claimed INTEGER NOT NULL DEFAULT 0, input TEXT NOT NULL, log TEXT NOT NULL DEFAULT '[]');
+CREATE INDEX IF NOT EXISTS runs_due ON runs (claimed, due_at);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    dl_id TEXT PRIMARY KEY, task_id TEXT NOT NULL, scheduled_time REAL NOT NULL,
+    input TEXT NOT NULL, attempts INTEGER NOT NULL, log TEXT NOT NULL, reason TEXT NOT NULL,
+    status INTEGER, response_body TEXT NOT NULL, created_at REAL NOT NULL);
+"""
+
+# Given a recurring task and the tick just materialised, return the next tick (or None).
+Advance = Callable[[TaskRow, float], float | None]
+
+
+def iso(epoch: float) -> str:
+    """Format an epoch time as ISO 8601 UTC with a ``Z``, to the second as EventBridge does."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class LocalStore:
+    """Thread-safe access to the SQLite file; one connection serialised by a lock.
+
+    Parameters
+    ----------
+    path:
+        The database file; its folder is created when missing.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a block in one write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def read(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        """Run one query and return its rows."""
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # --- tasks -----------------------------------------------------------------------------
+
+    def insert_task(self, task: TaskRow) -> TaskRow:
+        """Store a new task; an identical task under the same id (a retried create) is returned.
+
+        Raises
+        ------
+        TaskConflictError
+            A different task already has this id.
+        """
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM tasks WHERE task_id = ?", (task.task_id,)).fetchone()
+            if row is not None:
+                existing = TaskRow.from_row(row)
+                if (existing.kind, existing.expression, existing.timezone, existing.input) != (
+                    task.kind, task.expression, task.timezone, task.input,
+                ):  # fmt: skip
+                    raise TaskConflictError(
+                        f"task {task.task_id!r} exists with other parameters",
+                        details={"task_id": task.task_id},
+                    )
+                return existing
+            db.execute(
+                "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    task.task_id, task.kind, task.expression, task.timezone, task.input,
+                    task.created_at, task.next_fire_at, task.client_token,
+                ),
+            )  # fmt: skip
+        return task
+
+    def get_task(self, task_id: str) -> TaskRow | None:
+        """Return the task or None."""
+        rows = self.read("SELECT * FROM tasks WHERE task_id = ?", (task_id,))
+        return TaskRow.from_row(rows[0]) if rows else None
+
+    def list_tasks(self, prefix: str, limit: int, after: str | None) -> list[TaskRow]:
+        """Return up to ``limit`` tasks whose id starts with ``prefix``, ordered by id."""
+        rows = self.read(
+            "SELECT * FROM tasks WHERE substr(task_id, 1, ?) = ? AND task_id > ?"
+            " ORDER BY task_id LIMIT ?",
+            (len(prefix), prefix, after or "", limit),
+        )
+        return [TaskRow.from_row(row) for row in rows]
+
+    def delete_task(self, task_id: str) -> bool:
+        """Delete the task and its runs not yet claimed; False when there was no task."""
+        with self.transaction() as db:
+            deleted = db.execute("DELETE FROM tasks WHERE task_id = ?", (task_id,)).rowcount
+            if deleted:
+                db.execute("DELETE FROM runs WHERE task_id = ? AND claimed = 0", (task_id,))
+        return bool(deleted)
+
+    # --- the engine's side -----------------------------------------------------------------
+
+    def next_due(self) -> float | None:
+        """Return the earliest time at which a task or a run becomes due."""
+        rows = self.read(
+            "SELECT min(t) FROM (SELECT min(next_fire_at) AS t FROM tasks"
+            " UNION ALL SELECT min(due_at) FROM runs WHERE claimed = 0)"
+        )
+        value = rows[0][0]
+        return float(value) if value is not None else None
+
+    def claim_due(
+        self, now: float, limit: int, advance: Advance, max_event_age: float
+    ) -> list[RunRow]:
+        """Materialise due tasks into runs and claim up to ``limit`` due runs, atomically."""
+        with self.transaction() as db:
+            due = db.execute(
+                "SELECT * FROM tasks WHERE next_fire_at <= ? ORDER BY next_fire_at LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            for row in due:
+                task = TaskRow.from_row(row)
+                tick = float(row["next_fire_at"])
+                payload = task.input.replace(SCHEDULED_TIME_PLACEHOLDER, iso(tick))
+                db.execute(
+                    "INSERT INTO runs (task_id, scheduled_time, due_at, expires_at, input)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (task.task_id, tick, tick, tick + max_event_age, payload),
+                )
+                following = advance(task, tick) if task.kind == "recurring" else None
+                if following is None:
+                    db.execute("DELETE FROM tasks WHERE task_id = ?", (task.task_id,))
+                else:
+                    db.execute(
+                        "UPDATE tasks SET next_fire_at = ? WHERE task_id = ?",
+                        (following, task.task_id),
+                    )
+            claimed = db.execute(
+                "UPDATE runs SET claimed = 1 WHERE run_id IN (SELECT run_id FROM runs"
+                " WHERE claimed = 0 AND due_at <= ? ORDER BY due_at LIMIT ?) RETURNING"
+                " run_id, task_id, scheduled_time, due_at, expires_at, attempt, input, log",
+                (now, limit),
+            ).fetchall()
+        return sorted((RunRow.from_row(row) for row in claimed), key=lambda r: r.due_at)
+
+    def release_claimed(self) -> int:
+        """Make runs claimed by a process that died due again; return how many."""
+        with self.transaction() as db:
+            return db.execute("UPDATE runs SET claimed = 0 WHERE claimed = 1").rowcount
+
+    def complete_run(self, run_id: int) -> None:
+        """Forget a delivered run."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+
+    def retry_run(self, run: RunRow, due_at: float) -> None:
+        """Release a failed run to be tried again at ``due_at`` with its updated log."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET claimed = 0, due_at = ?, attempt = ?, log = ? WHERE run_id = ?",
+                (due_at, run.attempt, json.dumps(run.log), run.run_id),
+            )
+
+    def dead_letter_run(self, run: RunRow, letter: DeadLetter) -> None:
+        """Replace a run by its dead letter, atomically."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM runs WHERE run_id = ?", (run.run_id,))
+            db.execute(
+                "INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                letter.to_params(),
+            )
