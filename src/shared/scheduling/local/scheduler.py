@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,12 +25,12 @@ from shared.scheduling.local.exclusive import ExclusiveLock
 from shared.scheduling.local.records import TaskRow
 from shared.scheduling.local.store import LocalStore
 from shared.scheduling.local.timing import TriggerCache
-from shared.scheduling.port import MAX_PAGE_SIZE
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
 from shared.scheduling.validation import (
     at_expression,
     build_target_input,
     new_task_id,
+    validate_page_request,
     validate_run_at,
     validate_task_id,
     validate_timezone,
@@ -37,6 +38,7 @@ from shared.scheduling.validation import (
 
 logger = logging.getLogger("shared.scheduling.local")
 DB_NAME = "scheduler.sqlite3"
+TASK_ID = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
 
 
 class LocalScheduler:
@@ -140,10 +142,9 @@ class LocalScheduler:
         next_token: str | None = None,
     ) -> TaskPage:
         """Return one page of tasks ordered by id; ``next_token`` is the last id shown."""
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise InvalidRequestError(f"page_size must be 1-{MAX_PAGE_SIZE}")
-        if next_token is not None:
-            validate_task_id(next_token)
+        validate_page_request(name_prefix=name_prefix, page_size=page_size, next_token=next_token)
+        if next_token is not None and not TASK_ID.match(next_token):
+            raise InvalidRequestError("next_token is not one this backend returned")
         rows = self.store.list_tasks(name_prefix or "", page_size + 1, next_token)
         page = [self._public(row) for row in rows[:page_size]]
         more = len(rows) > page_size
