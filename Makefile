@@ -6,8 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 REQS := requirements-dev.txt src/requirements.txt functions/api/requirements.txt
+# The SAM CLI has its own virtualenv: it pins boto3/click versions that must not reach .venv.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed-stamp
 
-.PHONY: test lint typecheck pytest fmt clean
+.PHONY: test lint typecheck pytest fmt clean sam sam-validate sam-build
 
 $(STAMP): $(REQS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +20,22 @@ $(STAMP): $(REQS)
 
 venv: $(STAMP)
 
+$(SAM_STAMP): requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $(SAM_STAMP)
+
+sam: $(SAM_STAMP)
+
+sam-validate: $(SAM_STAMP)
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
+
+# `sam build` needs a python3.13 on PATH; tests/template/python313.py finds one (PATH, then pyenv).
+sam-build: $(SAM_STAMP) $(STAMP)
+	py313_dir="$$($(BIN)/python -m tests.template.python313)" && \
+		PATH="$$py313_dir:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -24,7 +43,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(SAM_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -34,4 +53,4 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
