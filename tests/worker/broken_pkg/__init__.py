@@ -1,0 +1,1 @@
+"""A schedules package with one module that cannot be imported."""

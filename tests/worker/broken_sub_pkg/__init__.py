@@ -1,0 +1,1 @@
+"""A schedules package whose sub-package fails to import."""
