@@ -1,0 +1,162 @@
+"""`sam build` succeeds and its artifacts are complete on their own.
+
+A Python 3.13 process with nothing on its path but the built function folder and the built
+layer's ``python/`` folder (as Lambda arranges them) imports the handlers, with the
+environment the template gives each function on a default deploy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.template.cfn import Resolver
+from tests.template.conftest import REGION, ROOT
+from tests.template.samples import with_samples
+
+# Runs inside the isolated interpreter: -I (no PYTHONPATH, no user site) and -S (no
+# site-packages at all), so only the standard library and the two built folders are found.
+PROBE = """
+import json, sys
+function_dir, layer_dir, module, call = sys.argv[1:5]
+sys.path[:0] = [function_dir, layer_dir]
+import importlib
+mod = importlib.import_module(module)
+result = {"file": mod.__file__, "version": list(sys.version_info[:2])}
+third_party = ("pydantic", "pydantic_settings", "standardwebhooks", "urllib3",
+               "aws_lambda_powertools", "fastapi", "mangum")
+result["modules"] = {name: getattr(sys.modules[name], "__file__", None)
+                     for name in third_party if name in sys.modules}
+if call == "api":
+    class Context:
+        function_name = "api"
+        aws_request_id = "build-test"
+        invoked_function_arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:api"
+        memory_limit_in_mb = 512
+    with open(sys.argv[5], encoding="utf-8") as fh:
+        event = json.load(fh)
+    result["response"] = mod.handler(event, Context())
+elif call == "api_call":
+    from shared.delivery.config import DeliveryConfig
+    config = DeliveryConfig.from_env()
+    result["config"] = {"signing_secrets_arn": config.signing_secrets_arn,
+                        "dead_letter_queue_url": config.dead_letter_queue_url,
+                        "api_base_url": config.api_base_url}
+    result["callable"] = callable(mod.lambda_handler)
+print(json.dumps(result))
+"""
+
+
+def run_built(
+    python313: Path,
+    build_dir: Path,
+    function: str,
+    module: str,
+    env: dict[str, str],
+    *extra: str,
+) -> dict[str, Any]:
+    """Import ``module`` from the built ``function`` in an isolated 3.13 process."""
+    call = {"ApiFunction": "api", "ApiCallFunction": "api_call"}[function]
+    done = subprocess.run(
+        [
+            str(python313),
+            "-I",
+            "-S",
+            "-c",
+            PROBE,
+            str(build_dir / function),
+            str(build_dir / "SharedLayer" / "python"),
+            module,
+            call,
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        # A clean environment: the function's variables plus what Lambda itself sets.
+        env={"PATH": os.defpath, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, **env},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def function_env(cfn: dict[str, Any], logical_id: str) -> dict[str, str]:
+    return with_samples(cfn, Resolver(cfn).environment(logical_id))
+
+
+def test_build_lays_out_functions_and_layer(build_dir: Path) -> None:
+    assert (build_dir / "ApiFunction" / "api_app" / "main.py").is_file()
+    assert (build_dir / "ApiCallFunction" / "api_call" / "handler.py").is_file()
+    assert (build_dir / "SharedLayer" / "python" / "shared" / "settings.py").is_file()
+    # API_CALL_LAMBDA ships only its own package: its dependencies come from the layer.
+    assert not (build_dir / "ApiCallFunction" / "pydantic").exists()
+    assert (build_dir / "SharedLayer" / "python" / "standardwebhooks").is_dir()
+
+
+def distributions(folder: Path) -> dict[str, str]:
+    """Installed distributions in a built folder: normalised name -> version."""
+    found: dict[str, str] = {}
+    for info in folder.glob("*.dist-info"):
+        name, _, version = info.name.removesuffix(".dist-info").partition("-")
+        found[name.lower().replace("-", "_")] = version
+    return found
+
+
+def test_function_copies_of_layer_packages_have_the_layer_versions(build_dir: Path) -> None:
+    # Lambda puts the function folder before the layer on sys.path, so a package installed
+    # in both (pydantic comes with FastAPI) silently shadows the layer's copy: the versions
+    # must agree or the shared code would run against a version it was not pinned to.
+    layer = distributions(build_dir / "SharedLayer" / "python")
+    assert "pydantic" in layer
+    for function in ("ApiFunction", "ApiCallFunction"):
+        own = distributions(build_dir / function)
+        clashes = {n: (v, layer[n]) for n, v in own.items() if n in layer and v != layer[n]}
+        assert clashes == {}, f"{function} shadows layer packages with other versions"
+
+
+def test_built_api_imports_and_serves_health(
+    python313: Path, build_dir: Path, cfn: dict[str, Any]
+) -> None:
+    event = ROOT / "events" / "api" / "health.json"
+    result = run_built(
+        python313,
+        build_dir,
+        "ApiFunction",
+        "api_app.main",
+        function_env(cfn, "ApiFunction"),
+        str(event),
+    )
+    assert result["version"] == [3, 13]
+    assert result["file"].startswith(str(build_dir / "ApiFunction"))
+    layer = str(build_dir / "SharedLayer" / "python")
+    assert result["modules"]["pydantic_settings"].startswith(layer)
+    assert result["modules"]["standardwebhooks"].startswith(layer)
+    assert result["modules"]["mangum"].startswith(str(build_dir / "ApiFunction"))
+    response = result["response"]
+    assert response["statusCode"] == 200, response
+    assert json.loads(response["body"])["stage"] == "dev"
+
+
+def test_built_api_call_imports_and_reads_its_config(
+    python313: Path, build_dir: Path, cfn: dict[str, Any]
+) -> None:
+    env = function_env(cfn, "ApiCallFunction")
+    result = run_built(python313, build_dir, "ApiCallFunction", "api_call.handler", env)
+    assert result["version"] == [3, 13]
+    assert result["file"].startswith(str(build_dir / "ApiCallFunction"))
+    layer = str(build_dir / "SharedLayer" / "python")
+    for name in ("standardwebhooks", "urllib3", "aws_lambda_powertools"):
+        assert result["modules"][name].startswith(layer), name
+    # The cold-start rule: importing API_CALL_LAMBDA's handler does not load pydantic.
+    assert "pydantic" not in result["modules"]
+    assert result["callable"] is True
+    assert result["config"] == {
+        "signing_secrets_arn": env["SIGNING_SECRETS_ARN"],
+        "dead_letter_queue_url": env["DEAD_LETTER_QUEUE_URL"],
+        "api_base_url": env["API_BASE_URL"],
+    }
