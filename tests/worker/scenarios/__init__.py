@@ -1,0 +1,1 @@
+"""Schedules modules that the process tests load with BATCH_SCHEDULES_PACKAGES."""
