@@ -107,7 +107,7 @@ def test_replicas_with_clocks_three_seconds_apart_still_run_each_tick_once(
     # for the key of tick T, so each tick still runs once. (The note's `SET lock 1 NX EX 5`
     # would be free again 5 s later, and its key does not name the tick.)
     _assert_exactly_once(counts, ready + 1 + max(offsets), stopped - 1)
-    client = redis.Redis.from_url(redis_url)
-    winners = {k.decode(): int(v) for k, v in client.hgetall(f"{key_prefix}winners").items()}
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    winners = {str(k): int(v) for k, v in client.hgetall(f"{key_prefix}winners").items()}
     client.close()
     assert winners["3.0"] > sum(winners.values()) / 2  # the clock 3 s ahead fires first
