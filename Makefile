@@ -10,7 +10,7 @@ REQS := requirements-dev.txt src/requirements.txt functions/api/requirements.txt
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed-stamp
 
-.PHONY: test lint typecheck pytest fmt clean sam sam-validate sam-build
+.PHONY: test lint typecheck pytest fmt clean sam sam-validate sam-build run demo
 
 $(STAMP): $(REQS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ test: lint typecheck pytest
 fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# `make run`: API (local scheduling backend) + batch worker here; Ctrl-C stops everything.
+# `make demo` (while `make run` is going): a call due in 3 s, and its signed callback in the log.
+LOCAL_PYTHONPATH := src:functions/api:functions/api_call:.
+run: $(STAMP)
+	PYTHONPATH=$(LOCAL_PYTHONPATH) $(BIN)/python -m shared.scheduling.local.run $(RUN_ARGS)
+
+demo: $(STAMP)
+	PYTHONPATH=$(LOCAL_PYTHONPATH) $(BIN)/python -m shared.scheduling.local.demo $(RUN_ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,61 @@
+"""``python -m shared.scheduling.local dead-letters list [--task ID] | redrive ID``.
+
+Works on the state folder of ``LOCAL_STATE_DIR`` (default ``.local``) whether or not the
+API is running: a running engine picks a re-driven call up within ``LOCAL_POLL_SECONDS``;
+otherwise it is delivered at the next start. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from shared.exceptions import CallbackSchedulerError
+from shared.scheduling.local import dead_letters
+from shared.scheduling.local.scheduler import DB_NAME
+from shared.scheduling.local.store import LocalStore
+from shared.settings import load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; 0 on success, 1 on a domain error (printed), 2 on bad usage."""
+    parser = argparse.ArgumentParser(prog="python -m shared.scheduling.local")
+    commands = parser.add_subparsers(dest="group", required=True)
+    letters = commands.add_parser("dead-letters", help="list or re-drive dead letters")
+    actions = letters.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="print dead letters (oldest first) with attempts")
+    listing.add_argument("--task", help="only those of this task id")
+    listing.add_argument("--limit", type=int, default=100)
+    again = actions.add_parser("redrive", help="deliver a dead letter again now")
+    again.add_argument("id", help="the dead letter's id (dl-...)")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        store = LocalStore(Path(settings.local_state_dir) / DB_NAME)
+        try:
+            if args.action == "list":
+                found = dead_letters.list_dead_letters(store, task_id=args.task, limit=args.limit)
+                output: object = [dead_letters.dead_letter_public(letter) for letter in found]
+            else:
+                run_id = dead_letters.redrive(
+                    store,
+                    args.id,
+                    now=time.time(),
+                    max_event_age=float(settings.max_event_age_seconds),
+                )
+                output = {"id": args.id, "run_id": run_id, "state": "redriven"}
+        finally:
+            store.close()
+    except CallbackSchedulerError as exc:
+        print(json.dumps({"message": exc.message, "code": exc.code}), file=sys.stderr)
+        return 1
+    print(json.dumps(output, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
