@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.template.cfn import Resolver
-from tests.template.conftest import REGION, ROOT
+from tests.template.conftest import REGION, ROOT, run, sam_env
 from tests.template.samples import with_samples
 
 # Runs inside the isolated interpreter: -I (no PYTHONPATH, no user site) and -S (no
@@ -160,3 +160,31 @@ def test_built_api_call_imports_and_reads_its_config(
         "dead_letter_queue_url": env["DEAD_LETTER_QUEUE_URL"],
         "api_base_url": env["API_BASE_URL"],
     }
+
+
+# Runs in the SAM CLI's virtualenv: the routes `sam local start-api` would mount.
+LOCAL_ROUTES = """
+import json, sys
+from samcli.lib.providers.api_provider import ApiProvider
+from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
+stacks, _ = SamLocalStackProvider.get_stacks(sys.argv[1])
+routes = [[r.path, r.function_name, r.payload_format_version, sorted(r.methods)]
+          for r in ApiProvider(stacks).api.routes]
+print(json.dumps(sorted(routes)))
+"""
+
+
+def test_sam_local_start_api_mounts_both_routes_on_the_api_function(
+    sam_bin: Path, build_dir: Path
+) -> None:
+    out = run(
+        [str(sam_bin / "python"), "-c", LOCAL_ROUTES, str(build_dir / "template.yaml")],
+        timeout=120,
+        env=sam_env(),
+    )
+    routes = json.loads(out.strip().splitlines()[-1])
+    methods = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+    assert routes == [
+        ["/", "ApiFunction", "2.0", methods],
+        ["/{proxy+}", "ApiFunction", "2.0", methods],
+    ]
