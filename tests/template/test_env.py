@@ -80,6 +80,7 @@ def test_api_call_environment_is_what_the_delivery_config_reads(cfn: dict[str, A
     config = DeliveryConfig.from_env(with_samples(cfn, raw))
     assert config.signing_secrets_arn is not None
     assert raw["SIGNING_SECRETS_ARN"] == "<ref:SigningSecret>"
+    assert config.signing_secrets == ()  # the literal slot stays empty on AWS
     assert raw["DEAD_LETTER_QUEUE_URL"] == "<ref:DeliveryDeadLetterQueue>"
     assert config.delivery_timeout_seconds == float(
         cfn["Parameters"]["DeliveryTimeoutSeconds"]["Default"]
