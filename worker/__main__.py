@@ -1,7 +1,10 @@
-"""``python -m worker``: see ``worker.main``."""
+"""``python -m worker [run|healthcheck]``: see ``worker.main`` and ``worker.health``."""
 
 import sys
 
-from worker.main import main
+if sys.argv[1:2] == ["healthcheck"]:
+    from worker.health import healthcheck_main as entry
+else:
+    from worker.main import main as entry
 
-sys.exit(main())
+sys.exit(entry())

@@ -8,7 +8,8 @@ import threading
 import time
 from pathlib import Path
 
-from shared.settings import Settings
+from shared.exceptions import ConfigurationError
+from shared.settings import Settings, load_settings
 
 HEALTH_FILE_NAME = "callback-scheduler-worker.alive"
 
@@ -42,3 +43,15 @@ def check(path: Path, max_age_seconds: float, now: float | None = None) -> tuple
     if age > max_age_seconds:
         return False, f"heartbeat is {age:.1f}s old (limit {max_age_seconds:.0f}s)"
     return True, f"heartbeat {age:.1f}s old"
+
+
+def healthcheck_main() -> int:
+    """``python -m worker healthcheck``: exit 0 when the loop beat recently, else 1."""
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        print(exc.message)
+        return 1
+    ok, reason = check(health_path(settings), settings.batch_health_max_age_seconds)
+    print(reason)
+    return 0 if ok else 1

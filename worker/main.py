@@ -25,12 +25,12 @@ log = logging.getLogger("worker.main")
 
 
 def configure_logging() -> None:
-    """JSON lines on stderr (CloudWatch via awslogs); level from ``LOG_LEVEL``."""
+    """JSON lines on stderr (CloudWatch via awslogs); level from ``POWERTOOLS_LOG_LEVEL``."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LambdaPowertoolsFormatter(utc=True))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    root.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO").upper())
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
@@ -48,13 +48,6 @@ async def serve(settings: Settings) -> int:
     return 0 if finished else 1
 
 
-def healthcheck(settings: Settings) -> int:
-    """0 when the scheduler loop has touched the heartbeat file recently, else 1."""
-    ok, reason = health.check(health.health_path(settings), settings.batch_health_max_age_seconds)
-    print(reason)
-    return 0 if ok else 1
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m worker [run|healthcheck]``."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -62,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         if command == "healthcheck":
-            return healthcheck(settings)
+            return health.healthcheck_main()
         if command != "run":
             print(f"usage: python -m worker [run|healthcheck] (got {command!r})", file=sys.stderr)
             return 2
