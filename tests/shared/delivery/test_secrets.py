@@ -1,0 +1,90 @@
+"""Secrets read at delivery time from Secrets Manager (moto), cached with a short TTL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from shared.delivery.config import DeliveryConfig
+from shared.delivery.core import deliver
+from shared.delivery.event import ApiCallRequest
+from shared.delivery.signing import verify_signature
+from shared.exceptions import BackendUnavailableError, RetryableDeliveryError
+from shared.secrets import fetch_secret_string, region_of_arn, resolve_secret, split_values
+from tests.shared.delivery.receiver import CALLBACK_PATH, Receiver
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def secretsmanager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        yield boto3.client("secretsmanager", region_name=REGION)
+
+
+def test_split_and_region() -> None:
+    assert split_values(" a, b\nc ,,") == ("a", "b", "c")
+    assert region_of_arn("arn:aws:secretsmanager:eu-west-1:1:secret:x", "us-east-1") == "eu-west-1"
+    assert region_of_arn("plain-name", "us-east-1") == "us-east-1"
+
+
+def test_deliver_signs_with_every_secret_of_the_arn(
+    secretsmanager: Any, receiver: Receiver
+) -> None:
+    arn = secretsmanager.create_secret(
+        Name="signing", SecretString=f"{receiver.secrets[0]},\n{receiver.secrets[1]}"
+    )["ARN"]
+    token_arn = secretsmanager.create_secret(Name="bearer", SecretString=" tok-from-sm \n")["ARN"]
+    config = DeliveryConfig(
+        api_base_url=receiver.base_url,
+        signing_secrets_arn=arn,
+        target_bearer_token="ignored-when-arn-set",
+        target_bearer_token_arn=token_arn,
+        aws_region=REGION,
+    )
+    deliver(ApiCallRequest(target_url=receiver.url(CALLBACK_PATH)), config=config)
+    [got] = receiver.requests
+    assert got.headers["Authorization"] == "Bearer tok-from-sm"
+    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    for secret in receiver.secrets:
+        verify_signature(got.body, got.headers, [secret])
+
+
+def test_values_are_cached_until_the_ttl_passes(secretsmanager: Any) -> None:
+    arn = secretsmanager.create_secret(Name="c", SecretString="v1")["ARN"]
+    now = [100.0]
+
+    def clock() -> float:
+        return now[0]
+
+    assert fetch_secret_string(arn, region=REGION, ttl_seconds=60, clock=clock) == "v1"
+    secretsmanager.put_secret_value(SecretId=arn, SecretString="v2")
+    now[0] = 159.0
+    assert fetch_secret_string(arn, region=REGION, ttl_seconds=60, clock=clock) == "v1"
+    now[0] = 161.0
+    assert fetch_secret_string(arn, region=REGION, ttl_seconds=60, clock=clock) == "v2"
+
+
+def test_unreadable_secret_is_a_backend_error_naming_only_the_arn(secretsmanager: Any) -> None:
+    missing = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:nope-AbCdEf"
+    with pytest.raises(BackendUnavailableError, match="nope"):
+        resolve_secret(None, missing, region=REGION)
+
+
+def test_unreadable_signing_secret_makes_delivery_retryable(
+    secretsmanager: Any, receiver: Receiver
+) -> None:
+    config = DeliveryConfig(
+        api_base_url=receiver.base_url,
+        signing_secrets_arn=f"arn:aws:secretsmanager:{REGION}:123456789012:secret:gone-AbCdEf",
+        aws_region=REGION,
+    )
+    with pytest.raises(RetryableDeliveryError):
+        deliver(ApiCallRequest(target_url=receiver.url(CALLBACK_PATH)), config=config)
+    assert receiver.requests == []
