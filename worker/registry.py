@@ -19,8 +19,6 @@ from shared.exceptions import ConfigurationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Local cap on concurrent runs of one job. Above 1 so a local cap never silently drops a
-#: tick that another replica would then also not run; overlap is the guard's business.
 DEFAULT_MAX_INSTANCES = 3
 
 
@@ -122,6 +120,11 @@ def batch_schedule(
     and the name to the id. ``no_overlap=True`` skips a tick while an earlier run of the job
     is still going on any replica. ``time_budget_seconds`` (default
     ``BATCH_TIME_BUDGET_SECONDS``) is when a run is reported as slow.
+    ``misfire_grace_seconds`` (default ``BATCH_MISFIRE_GRACE_SECONDS``): a tick that starts
+    later than this (the replica was busy or down) is skipped rather than run late.
+    ``coalesce=True``: ticks missed during downtime run once, not once each.
+    ``max_instances`` caps concurrent runs of the job in one replica; it is above 1 so a
+    local cap never silently drops a tick (preventing overlap is ``no_overlap``'s job).
     """
     if isinstance(trigger, BaseTrigger) and trigger_args:
         raise ConfigurationError("trigger arguments are only allowed with a trigger alias")

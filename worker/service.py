@@ -104,8 +104,8 @@ class BatchWorker:
     async def _beat(self) -> None:
         while True:
             if self.scheduler is not None and self.scheduler.running:
-                try:
-                    await asyncio.to_thread(health.beat, self.health_file)
+                try:  # on the loop itself: a blocked loop must show as a stale heartbeat
+                    health.beat(self.health_file)
                 except OSError as exc:
                     log.error("heartbeat not written", extra={"error": repr(exc)})
             await asyncio.sleep(self.settings.batch_heartbeat_seconds)
