@@ -163,3 +163,13 @@ def test_worker_task_definition(cfn: dict[str, Any]) -> None:
     network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["SecurityGroups"] == [{"Ref": "WorkerSecurityGroup"}]
     assert "SecurityGroupIngress" not in res["WorkerSecurityGroup"]["Properties"]
+
+
+def test_timeouts_nest(cfn: dict[str, Any]) -> None:
+    res = cfn["Resources"]
+    delivery_max = int(cfn["Parameters"]["DeliveryTimeoutSeconds"]["MaxValue"])
+    # One delivery (plus signing and dead-lettering) fits in the function's own timeout...
+    assert res["ApiCallFunction"]["Properties"]["Timeout"] >= delivery_max + 5
+    # ...and the API function answers before API Gateway gives up on it.
+    integration_seconds = res["HttpApiIntegration"]["Properties"]["TimeoutInMillis"] / 1000
+    assert res["ApiFunction"]["Properties"]["Timeout"] < integration_seconds
