@@ -12,6 +12,7 @@ queue, and one redrive tool handles both::
      "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
                          "functionError": "PermanentDeliveryError"},
      "responsePayload": {"errorType": ..., "errorMessage": ..., "code": ...,
+                         "reason": <e.g. "target_not_allowed", else the code>,
                          "status": <target's HTTP status or null>, "body": <<= 1 KiB>}}
 
 ``responseContext`` describes the function's own invocation as Lambda does (200: it ran);
@@ -79,6 +80,7 @@ def build_dead_letter_record(
             "errorType": type(error).__name__,
             "errorMessage": error.message,
             "code": error.code,
+            "reason": str(error.details.get("reason") or error.code),
             "status": status,
             "body": body,
         },

@@ -41,6 +41,12 @@ def test_record_for_an_invalid_event_keeps_the_event() -> None:
     assert record["requestPayload"] == event
     assert record["responsePayload"]["status"] is None
     assert record["responsePayload"]["code"] == "invalid_request"
+    assert record["responsePayload"]["reason"] == "invalid_request"
+
+
+def test_record_names_a_refused_target() -> None:
+    error = PermanentDeliveryError("refused", details={"reason": "target_not_allowed"})
+    assert build_dead_letter_record({}, error)["responsePayload"]["reason"] == "target_not_allowed"
 
 
 def test_no_queue_configured_refuses_to_swallow() -> None:

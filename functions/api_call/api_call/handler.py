@@ -1,0 +1,71 @@
+"""API_CALL_LAMBDA: event -> ApiCallRequest -> deliver -> the seed's result shape.
+
+Outcomes: 2xx -> ``{"statusCode": 200, "body": "{\"success\": true, \"api_status\": 200}"}``;
+retryable (408/429/5xx/timeout/connection error) -> the error is raised so Lambda's async
+retries and the on-failure destination take over; permanent (other 4xx/3xx, a target not on
+the allow-list, an event that cannot be parsed) -> the event is dead-lettered to
+DEAD_LETTER_QUEUE_URL and a ``success: false`` result is returned. Nothing heavy is done at
+import: the configuration is read from the environment per invocation (microseconds).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.delivery.config import DeliveryConfig
+from shared.delivery.core import deliver
+from shared.delivery.deadletter import build_dead_letter_record, send_dead_letter
+from shared.delivery.event import ApiCallRequest
+from shared.delivery.logs import logger
+from shared.exceptions import CallbackSchedulerError, InvalidRequestError, PermanentDeliveryError
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Deliver one scheduled call; raise when it should be retried."""
+    config = DeliveryConfig.from_env()
+    try:
+        call = ApiCallRequest.from_event(event)
+        result = deliver(call, config=config)
+    except (InvalidRequestError, PermanentDeliveryError) as exc:
+        return dead_letter(event, exc, context, config)
+    return {
+        "statusCode": 200,
+        "body": json.dumps({"success": True, "api_status": result.status}),
+    }
+
+
+def dead_letter(
+    event: Any, error: CallbackSchedulerError, context: Any, config: DeliveryConfig
+) -> dict[str, Any]:
+    """Send a permanent failure to the dead-letter queue; return the non-success result."""
+    record = build_dead_letter_record(
+        event,
+        error,
+        function_arn=getattr(context, "invoked_function_arn", None),
+        request_id=getattr(context, "aws_request_id", None),
+        executed_version=getattr(context, "function_version", None) or "$LATEST",
+    )
+    message_id = send_dead_letter(
+        record, queue_url=config.dead_letter_queue_url, region=config.aws_region
+    )
+    status = record["responsePayload"]["status"]
+    task_id = event.get("task_id") if isinstance(event, dict) else None
+    logger.error(
+        "permanent failure dead-lettered",
+        extra={
+            "correlation_id": task_id,
+            "code": error.code,
+            "status": status,
+            "dead_letter_message_id": message_id,
+        },
+    )
+    body = {
+        "success": False,
+        "api_status": status,
+        "error": error.code,
+        "message": error.message,
+        "dead_letter_message_id": message_id,
+    }
+    return {"statusCode": status or 400, "body": json.dumps(body)}
