@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -63,6 +64,7 @@ class Engine:
         self._in_flight = 0
         self._count_lock = threading.Lock()
         self._wake = threading.Event()
+        self._planned_wake = math.inf  # when the sleeping dispatcher wakes up anyway
         self._stopping = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
@@ -86,20 +88,28 @@ class Engine:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def wake(self) -> None:
-        """Make the dispatcher look at the store now (a task was created or re-driven)."""
-        self._wake.set()
+    def wake(self, due_at: float | None = None) -> None:
+        """Make the dispatcher look at the store: something is due at ``due_at`` (None: now).
+
+        A task due after the dispatcher's planned wake-up does not wake it, so creating
+        far-future tasks costs the dispatcher nothing.
+        """
+        if due_at is None or due_at < self._planned_wake:
+            self._wake.set()
 
     # --- dispatcher ------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
         while not self._stopping.is_set():
             try:
+                self._planned_wake = math.inf  # while awake, every wake() request counts
                 self._wake.clear()
-                claimed = self._claim()
-                if claimed:
+                due = self.store.next_due()
+                if due is not None and due <= time.time() and self._claim():
                     continue
-                self._wake.wait(self._sleep_for())
+                pause = self._sleep_for(due)
+                self._planned_wake = time.time() + pause
+                self._wake.wait(pause)
             except Exception:  # keep firing whatever one iteration hit
                 logger.exception("local dispatcher iteration failed")
                 self._stopping.wait(self.config.poll_seconds)
@@ -119,12 +129,11 @@ class Engine:
             self._pool.submit(self._work, run)
         return len(runs)
 
-    def _sleep_for(self) -> float:
+    def _sleep_for(self, due: float | None) -> float:
         with self._count_lock:
             full = self._in_flight >= self._capacity
         if full:
             return self.config.poll_seconds  # a finishing worker wakes us
-        due = self.store.next_due()
         if due is None:
             return self.config.poll_seconds
         return min(max(due - time.time(), 0.0), self.config.poll_seconds)

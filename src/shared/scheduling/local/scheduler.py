@@ -180,7 +180,7 @@ class LocalScheduler:
 
     def _created(self, row: TaskRow) -> ScheduledTask:
         stored = self.store.insert_task(row)
-        self.engine.wake()
+        self.engine.wake(stored.next_fire_at)
         return self._public(stored)
 
     def _public(self, row: TaskRow) -> ScheduledTask:

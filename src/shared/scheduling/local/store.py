@@ -96,31 +96,42 @@ class LocalStore:
     def insert_task(self, task: TaskRow) -> TaskRow:
         """Store a new task; an identical task under the same id (a retried create) is returned.
 
+        One statement (its own transaction) in the common case: creating tasks is on the
+        API's hot path.
+
         Raises
         ------
         TaskConflictError
             A different task already has this id.
         """
-        with self.transaction() as db:
-            row = db.execute("SELECT * FROM tasks WHERE task_id = ?", (task.task_id,)).fetchone()
-            if row is not None:
-                existing = TaskRow.from_row(row)
-                if (existing.kind, existing.expression, existing.timezone, existing.input) != (
-                    task.kind, task.expression, task.timezone, task.input,
-                ):  # fmt: skip
-                    raise TaskConflictError(
-                        f"task {task.task_id!r} exists with other parameters",
-                        details={"task_id": task.task_id},
-                    )
-                return existing
-            db.execute(
-                "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    task.task_id, task.kind, task.expression, task.timezone, task.input,
-                    task.created_at, task.next_fire_at, task.client_token,
-                ),
-            )  # fmt: skip
-        return task
+        params = (
+            task.task_id, task.kind, task.expression, task.timezone, task.input,
+            task.created_at, task.next_fire_at, task.client_token,
+        )  # fmt: skip
+        with self._lock:
+            inserted = self._db.execute(
+                "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (task_id) DO NOTHING",
+                params,
+            ).rowcount
+            row = (
+                None
+                if inserted
+                else self._db.execute(
+                    "SELECT * FROM tasks WHERE task_id = ?", (task.task_id,)
+                ).fetchone()
+            )
+        if row is None:
+            return task
+        existing = TaskRow.from_row(row)
+        if (existing.kind, existing.expression, existing.timezone, existing.input) != (
+            task.kind, task.expression, task.timezone, task.input,
+        ):  # fmt: skip
+            raise TaskConflictError(
+                f"task {task.task_id!r} exists with other parameters",
+                details={"task_id": task.task_id},
+            )
+        return existing
 
     def get_task(self, task_id: str) -> TaskRow | None:
         """Return the task or None."""
