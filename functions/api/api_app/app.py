@@ -7,7 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api_app.backend import backend_lifespan, backend_routers, build_task_scheduler
+from api_app.backend import (
+    backend_lifespan,
+    backend_routers,
+    batch_hosting,
+    build_task_scheduler,
+)
 from api_app.errors import install_error_handlers
 from api_app.limits import BodySizeLimitMiddleware
 from api_app.routes import callback, health, tasks
@@ -22,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with backend_lifespan(app, settings):
+        async with backend_lifespan(app, settings), batch_hosting(app, settings):
             yield
 
     app = FastAPI(
@@ -36,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.task_scheduler = build_task_scheduler(settings)
+    app.state.batch_worker = None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware)
     app.include_router(health.router)

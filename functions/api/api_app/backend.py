@@ -39,6 +39,23 @@ async def backend_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
         app.state.task_scheduler = None
 
 
+@asynccontextmanager
+async def batch_hosting(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """Run the batch scheduler in this process when ``BATCH_ENABLED`` (never on Lambda)."""
+    if not settings.batch_enabled:
+        yield
+        return
+    # The worker package ships with container images of the API, not with the Lambda zip.
+    from worker.embedded import batch_lifespan
+
+    async with batch_lifespan(settings) as worker:
+        app.state.batch_worker = worker
+        try:
+            yield
+        finally:
+            app.state.batch_worker = None
+
+
 def backend_routers(settings: Settings) -> list[APIRouter]:
     """Routes that only exist for one backend (the local dead-letter list and redrive)."""
     if settings.scheduler_backend != "local":
