@@ -175,23 +175,24 @@ class LocalStore:
                 "SELECT * FROM tasks WHERE next_fire_at <= ? ORDER BY next_fire_at LIMIT ?",
                 (now, limit),
             ).fetchall()
+            runs, deletes, moves = [], [], []
             for row in due:
                 task = TaskRow.from_row(row)
                 tick = float(row["next_fire_at"])
                 payload = task.input.replace(SCHEDULED_TIME_PLACEHOLDER, iso(tick))
-                db.execute(
-                    "INSERT INTO runs (task_id, scheduled_time, due_at, expires_at, input)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (task.task_id, tick, tick, tick + max_event_age, payload),
-                )
+                runs.append((task.task_id, tick, tick, tick + max_event_age, payload))
                 following = advance(task, tick) if task.kind == "recurring" else None
                 if following is None:
-                    db.execute("DELETE FROM tasks WHERE task_id = ?", (task.task_id,))
+                    deletes.append((task.task_id,))
                 else:
-                    db.execute(
-                        "UPDATE tasks SET next_fire_at = ? WHERE task_id = ?",
-                        (following, task.task_id),
-                    )
+                    moves.append((following, task.task_id))
+            db.executemany(
+                "INSERT INTO runs (task_id, scheduled_time, due_at, expires_at, input)"
+                " VALUES (?, ?, ?, ?, ?)",
+                runs,
+            )
+            db.executemany("DELETE FROM tasks WHERE task_id = ?", deletes)
+            db.executemany("UPDATE tasks SET next_fire_at = ? WHERE task_id = ?", moves)
             claimed = db.execute(
                 "UPDATE runs SET claimed = 1 WHERE run_id IN (SELECT run_id FROM runs"
                 " WHERE claimed = 0 AND due_at <= ? ORDER BY due_at LIMIT ?) RETURNING"
@@ -206,14 +207,14 @@ class LocalStore:
             return db.execute("UPDATE runs SET claimed = 0 WHERE claimed = 1").rowcount
 
     def complete_run(self, run_id: int) -> None:
-        """Forget a delivered run."""
-        with self.transaction() as db:
-            db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+        """Forget a delivered run (one statement, its own transaction)."""
+        with self._lock:
+            self._db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
 
     def retry_run(self, run: RunRow, due_at: float) -> None:
         """Release a failed run to be tried again at ``due_at`` with its updated log."""
-        with self.transaction() as db:
-            db.execute(
+        with self._lock:
+            self._db.execute(
                 "UPDATE runs SET claimed = 0, due_at = ?, attempt = ?, log = ? WHERE run_id = ?",
                 (due_at, run.attempt, json.dumps(run.log), run.run_id),
             )
