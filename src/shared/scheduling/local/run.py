@@ -64,9 +64,14 @@ def _start_redis(
     return f"a throwaway redis-server on port {port} (nothing saved)"
 
 
-def banner(base: str, dev: devenv.DevSecrets, created: bool, worker: str, state: Path) -> str:
-    """Return what ``make run`` prints once the API answers."""
-    token = dev.api_token
+def banner(
+    base: str, env: dict[str, str], dev: devenv.DevSecrets, created: bool, worker: str, state: Path
+) -> str:
+    """Return what ``make run`` prints once the API answers (the secrets actually in use)."""
+    token = env["API_TOKENS"].replace(",", " ").split()[0]
+    own = env["SIGNING_SECRETS"] == dev.signing_secret and token == dev.api_token
+    kept = f"{'generated now, ' if created else ''}kept in {state / devenv.SECRETS_FILE}"
+    secret = dev.signing_secret if own else "from your SIGNING_SECRETS (not shown)"
     return "\n".join(
         [
             "",
@@ -74,9 +79,8 @@ def banner(base: str, dev: devenv.DevSecrets, created: bool, worker: str, state:
             f"  API             {base}",
             f"  Swagger         {base}/swagger",
             f"  API token       {token}",
-            f"  signing secret  {dev.signing_secret}",
-            f"                  ({'generated now, ' if created else ''}kept in "
-            f"{state / devenv.SECRETS_FILE}, git-ignored)",
+            f"  signing secret  {secret}",
+            f"                  ({kept + ', git-ignored' if own else 'your environment wins'})",
             f"  batch worker    {worker}",
             "",
             "Schedule a signed call to this API's callback route in 10 seconds:",
@@ -130,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not _wait_healthy(f"{base}/health", supervisor):
             supervisor.say(f"the {supervisor.exited() or 'api'} process failed to start")
             return 1
-        supervisor.say(banner(base, dev, created, worker, state))
+        supervisor.say(banner(base, env, dev, created, worker, state))
         while not stop.wait(0.5):
             gone = supervisor.exited()
             if gone is not None:
