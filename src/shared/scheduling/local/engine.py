@@ -60,7 +60,7 @@ class Engine:
         self.config = config
         self._deliver = deliver
         self._advance = advance
-        self._capacity = config.workers * 2  # runs claimed but not finished, at most
+        self._capacity = config.workers * 4  # runs claimed but not finished, at most
         self._in_flight = 0
         self._count_lock = threading.Lock()
         self._wake = threading.Event()
