@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -76,14 +77,15 @@ def test_run_starts_api_and_worker_and_ctrl_c_stops_all(tmp_path: Path) -> None:
         token = re.search(r"API token\s+(\S+)", text)
         assert token is not None
         assert f"http://127.0.0.1:{port}/swagger" in text
-        assert "throwaway redis-server" in text
+        has_redis = shutil.which("redis-server") is not None
+        assert ("throwaway redis-server" in text) == has_redis
         listed = httpx.get(
             f"http://127.0.0.1:{port}/api/v1/tasks",
             headers={"Authorization": f"Bearer {token.group(1)}"},
         )
         assert listed.status_code == 200
         children = children_of(launcher.pid)
-        assert len(children) == 3  # redis-server, uvicorn, worker
+        assert len(children) == (3 if has_redis else 1)  # redis-server, uvicorn, worker
         launcher.send_signal(signal.SIGINT)
         assert launcher.wait(30) == 0
         time.sleep(0.2)
