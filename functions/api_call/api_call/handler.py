@@ -15,7 +15,6 @@ from typing import Any
 
 from shared.delivery.config import DeliveryConfig
 from shared.delivery.core import deliver
-from shared.delivery.deadletter import build_dead_letter_record, send_dead_letter
 from shared.delivery.event import ApiCallRequest
 from shared.delivery.logs import logger
 from shared.exceptions import CallbackSchedulerError, InvalidRequestError, PermanentDeliveryError
@@ -40,6 +39,9 @@ def dead_letter(
     event: Any, error: CallbackSchedulerError, context: Any, config: DeliveryConfig
 ) -> dict[str, Any]:
     """Send a permanent failure to the dead-letter queue; return the non-success result."""
+    # imported here: the happy path of a cold start does not load what it never runs
+    from shared.delivery.deadletter import build_dead_letter_record, send_dead_letter
+
     record = build_dead_letter_record(
         event,
         error,
