@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -104,8 +106,13 @@ def test_permanent_failure_is_dead_lettered_at_once(
 ) -> None:
     receiver.answer("/gone", 404)
     scheduler = make_scheduler()
-    scheduler.create_one_time(one_time(receiver, "/gone", 1.3))
+    spec = one_time(receiver, "/gone", 1.3)
+    headers = {"X-Api-Key": "key-not-to-show", "X-Trace": "abc"}
+    scheduler.create_one_time(replace(spec, call=replace(spec.call, headers=headers)))
     [letter] = wait_dead_letters(scheduler, 1)
+    assert receiver.arrivals()[0].headers["X-Api-Key"] == "key-not-to-show"  # it was sent
+    assert letter["call"]["headers"]["X-Trace"] == "abc"
+    assert "key-not-to-show" not in json.dumps(letter)  # but is not shown again
     assert letter["reason"] == "permanent_failure"
     assert letter["status"] == 404
     assert "scripted failure" in letter["response_body"]

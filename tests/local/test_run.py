@@ -52,7 +52,7 @@ def alive(pid: int) -> bool:
     return True
 
 
-def test_run_starts_api_and_worker_and_ctrl_c_stops_all(tmp_path: Path) -> None:
+def test_run_starts_everything_demo_shows_callback_ctrl_c_stops_all(tmp_path: Path) -> None:
     port = free_port()
     env = {
         **os.environ,
@@ -84,6 +84,14 @@ def test_run_starts_api_and_worker_and_ctrl_c_stops_all(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {token.group(1)}"},
         )
         assert listed.status_code == 200
+        demo = subprocess.run(
+            [sys.executable, "-m", "shared.scheduling.local.demo", "--port", str(port),
+             "--state-dir", str(tmp_path / "state")],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        assert "task callback received" in demo.stdout  # the log line, shown by the demo
+        assert "signature was verified" in demo.stdout
         children = children_of(launcher.pid)
         assert len(children) == (3 if has_redis else 1)  # redis-server, uvicorn, worker
         launcher.send_signal(signal.SIGINT)

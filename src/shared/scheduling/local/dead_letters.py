@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared.delivery.logs import redact_headers
 from shared.exceptions import TaskNotFoundError
 from shared.scheduling.local.records import DeadLetter
 from shared.scheduling.local.store import LocalStore, iso
@@ -62,7 +63,13 @@ def redrive(store: LocalStore, dl_id: str, *, now: float, max_event_age: float) 
 
 
 def dead_letter_public(letter: DeadLetter) -> dict[str, Any]:
-    """Return the JSON-ready view of a dead letter (the route's and the command's output)."""
+    """Return the JSON-ready view of a dead letter (the route's and the command's output).
+
+    Header values that can carry a credential are redacted, as in the delivery logs.
+    """
+    call = json.loads(letter.input)
+    if isinstance(call.get("headers"), dict):
+        call["headers"] = redact_headers(call["headers"])
     return {
         "id": letter.dl_id,
         "task_id": letter.task_id,
@@ -71,6 +78,6 @@ def dead_letter_public(letter: DeadLetter) -> dict[str, Any]:
         "status": letter.status,
         "response_body": letter.response_body,
         "attempts": letter.attempts,
-        "call": json.loads(letter.input),
+        "call": call,
         "dead_lettered_at": iso(letter.created_at),
     }
