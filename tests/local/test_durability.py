@@ -111,3 +111,18 @@ def test_recurring_task_fires_each_tick_and_stays(
     advanced = due(scheduler.get(task.task_id))
     assert advanced % 60 == 0  # the next whole minute, still scheduled
     assert advanced >= first_tick
+
+
+def test_a_broken_recurring_task_does_not_stop_the_others(
+    receiver: Receiver, make_scheduler: MakeScheduler
+) -> None:
+    scheduler = make_scheduler(start=False)
+    now = time.time()
+    broken = stored_task(receiver, "task-broken", now - 1)
+    broken = TaskRow(**{**broken.__dict__, "kind": "recurring", "expression": "cron(bad)"})
+    scheduler.store.insert_task(broken)
+    scheduler.store.insert_task(stored_task(receiver, "task-fine", now - 1))
+    scheduler.start()
+    got = receiver.wait_for(2, timeout=3)
+    assert sorted(r.path for r in got) == ["/task-broken", "/task-fine"]
+    assert scheduler.store.get_task("task-broken") is None  # its last tick ran; it ended

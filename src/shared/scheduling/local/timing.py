@@ -42,8 +42,16 @@ class TriggerCache:
         return normalised, first.timestamp() if first is not None else None
 
     def advance(self, task: TaskRow, tick: float) -> float | None:
-        """Return the tick after ``tick`` (skipping ticks past the event age), or None."""
-        trigger = self._trigger(task)
+        """Return the tick after ``tick`` (skipping ticks past the event age), or None.
+
+        A stored expression that no longer builds a trigger ends the task (logged) instead of
+        failing the dispatcher's transaction again and again.
+        """
+        try:
+            trigger = self._trigger(task)
+        except Exception:
+            logger.exception("task %s: cannot compute its next tick; it ends", task.task_id)
+            return None
         following = next_fire(trigger, from_epoch(tick))
         cutoff = self._clock() - self.max_event_age_seconds
         if following is not None and following.timestamp() < cutoff:
