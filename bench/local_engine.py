@@ -123,7 +123,7 @@ def percentile(values: list[float], q: float) -> float:
 def engine_figures(url: str, state: Path) -> dict[str, float]:
     from shared.delivery.config import DeliveryConfig
     from shared.scheduling.local import LocalScheduler
-    from shared.scheduling.local.engine import EngineConfig
+    from shared.scheduling.local.config import EngineConfig
     from shared.scheduling.local.wiring import pooled_deliver
 
     config = DeliveryConfig(

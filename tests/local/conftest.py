@@ -9,7 +9,7 @@ import pytest
 
 from shared.delivery.config import DeliveryConfig
 from shared.scheduling.local import LocalScheduler
-from shared.scheduling.local.engine import EngineConfig
+from shared.scheduling.local.config import EngineConfig
 from shared.scheduling.local.wiring import pooled_deliver
 from tests.local.receiver import Receiver
 

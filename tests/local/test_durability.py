@@ -9,7 +9,7 @@ import pytest
 
 from shared.delivery.event import ApiCallRequest
 from shared.exceptions import ConfigurationError
-from shared.scheduling.local.engine import EngineConfig
+from shared.scheduling.local.config import EngineConfig
 from shared.scheduling.local.records import TaskRow
 from shared.scheduling.types import RecurringTaskSpec
 from tests.local.conftest import MakeScheduler

@@ -13,6 +13,7 @@ from standardwebhooks import Webhook
 
 from shared.delivery.event import ApiCallRequest
 from shared.scheduling.local import LocalScheduler
+from shared.scheduling.local.config import EngineConfig
 from shared.scheduling.types import OneTimeTaskSpec, ScheduledTask
 from tests.local.conftest import FAST, SECRET, MakeScheduler
 from tests.local.receiver import Receiver
@@ -131,3 +132,10 @@ def wait_dead_letters(
             break
         time.sleep(0.02)
     return letters
+
+
+def test_backoff_doubles_is_capped_and_honours_retry_after() -> None:
+    config = EngineConfig(retry_base_seconds=1.0, retry_max_backoff_seconds=5.0)
+    assert [config.backoff(n, None) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]
+    assert config.backoff(1, 7.5) == 7.5  # Retry-After wins over a shorter backoff
+    assert config.backoff(3, 0.5) == 4.0

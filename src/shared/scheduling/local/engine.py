@@ -18,36 +18,16 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from shared.delivery.event import ApiCallRequest
 from shared.exceptions import InvalidRequestError, PermanentDeliveryError, RetryableDeliveryError
+from shared.scheduling.local.config import EngineConfig
 from shared.scheduling.local.records import DeadLetter, DeadLetterReason, RunRow
 from shared.scheduling.local.store import Advance, LocalStore, iso
 
 logger = logging.getLogger("shared.scheduling.local")
 Deliver = Callable[[ApiCallRequest], Any]
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Concurrency and retry rules of the engine (from ``Settings``)."""
-
-    workers: int = 8
-    retry_max_attempts: int = 2
-    max_event_age_seconds: float = 3600.0
-    retry_base_seconds: float = 1.0
-    retry_max_backoff_seconds: float = 60.0
-    poll_seconds: float = 1.0
-
-    def backoff(self, attempts_made: int, retry_after: float | None) -> float:
-        """Seconds to wait before the next attempt: doubling, capped, at least Retry-After."""
-        delay = min(
-            self.retry_max_backoff_seconds,
-            self.retry_base_seconds * float(2 ** max(attempts_made - 1, 0)),
-        )
-        return max(delay, retry_after or 0.0)
 
 
 class Engine:

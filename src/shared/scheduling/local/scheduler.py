@@ -20,7 +20,8 @@ from typing import Any
 from shared.delivery.event import ApiCallRequest
 from shared.exceptions import InvalidRequestError, ScheduleValidationError, TaskNotFoundError
 from shared.scheduling.local import dead_letters
-from shared.scheduling.local.engine import Deliver, Engine, EngineConfig
+from shared.scheduling.local.config import EngineConfig
+from shared.scheduling.local.engine import Deliver, Engine
 from shared.scheduling.local.exclusive import ExclusiveLock
 from shared.scheduling.local.records import TaskRow
 from shared.scheduling.local.store import LocalStore

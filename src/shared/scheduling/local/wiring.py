@@ -10,7 +10,7 @@ import urllib3
 from shared.delivery.config import DeliveryConfig
 from shared.delivery.core import DeliveryResult, deliver
 from shared.delivery.event import ApiCallRequest
-from shared.scheduling.local.engine import EngineConfig
+from shared.scheduling.local.config import EngineConfig
 
 if TYPE_CHECKING:
     from shared.scheduling.local.scheduler import LocalScheduler
