@@ -16,6 +16,7 @@ CREATE_CASES: list[tuple[dict[str, Any], int, str]] = [
     ({}, 422, "validation_error"),
     ({"delay_seconds": 60, "schedule_expression": "rate(5 minutes)"}, 422, "validation_error"),
     ({"delay_seconds": 0}, 422, "validation_error"),
+    ({"delay_seconds": 1}, 422, "validation_error"),
     ({"delay_seconds": 60, "method": "TRACE"}, 422, "validation_error"),
     ({"delay_seconds": 60, "target_url": "ftp://x.example.com/"}, 422, "validation_error"),
     ({"delay_seconds": 60, "unknown": 1}, 422, "validation_error"),

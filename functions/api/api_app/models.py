@@ -63,7 +63,9 @@ class TaskCreate(BaseModel):
     method: HttpMethod = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
     body: Any = Field(default_factory=dict)
-    delay_seconds: int | None = Field(default=None, ge=1, le=MAX_DELAY_SECONDS)
+    delay_seconds: int | None = Field(
+        default=None, ge=2, le=MAX_DELAY_SECONDS, description="At least 2 s (1 s lead time)."
+    )
     run_at: datetime | None = None
     schedule_expression: str | None = Field(
         default=None, max_length=256, examples=["cron(0 9 ? * MON-FRI *)", "rate(5 minutes)"]
