@@ -41,3 +41,22 @@ def test_every_configured_token_is_accepted(aws: object) -> None:
         for token in ("old-token", "new-token"):
             listed = client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"})
             assert listed.status_code == 200, listed.text
+
+
+def test_tokens_from_secrets_manager_are_accepted(aws: object) -> None:
+    import boto3
+
+    from shared.secrets import clear_secret_cache
+    from tests.api.conftest import REGION
+
+    clear_secret_cache()
+    arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="api-tokens", SecretString="token-from-sm-1 token-from-sm-2"
+    )["ARN"]
+    app = create_app(make_settings(api_tokens=(), api_tokens_arn=arn))
+    with TestClient(app) as client:
+        ok = client.get("/api/v1/tasks", headers={"Authorization": "Bearer token-from-sm-2"})
+        assert ok.status_code == 200, ok.text
+        bad = client.get("/api/v1/tasks", headers={"Authorization": "Bearer test-client-token"})
+        assert bad.status_code == 401
+    clear_secret_cache()

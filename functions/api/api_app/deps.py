@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api_app.secrets import client_tokens
 from shared.exceptions import AuthenticationError, ConfigurationError
@@ -37,16 +38,20 @@ def get_task_scheduler(request: Request) -> TaskScheduler:
 SchedulerDep = Annotated[TaskScheduler, Depends(get_task_scheduler)]
 
 
-def require_client_token(
+async def require_client_token(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> None:
     """Accept ``Authorization: Bearer <token>`` for any configured token, in constant time."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError("missing bearer token")
+    if settings.api_tokens_arn:  # Secrets Manager (boto3, cached): off the event loop
+        tokens = await run_in_threadpool(client_tokens, settings)
+    else:
+        tokens = client_tokens(settings)
     presented = credentials.credentials.encode()
     matched = False
-    for token in client_tokens(settings):
+    for token in tokens:
         # compare against every token, never stopping early, so timing says nothing
         matched |= hmac.compare_digest(presented, token.encode())
     if not matched:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from api_app.deps import SettingsDep
 from api_app.errors import ERROR_RESPONSES
@@ -21,7 +22,11 @@ logger = get_logger()
 async def handle_task_callback(request: Request, settings: SettingsDep) -> TaskCallbackAck:
     """Receive a scheduled call; 401 unless signed by a configured secret within 5 minutes."""
     payload = await request.body()
-    verify_signature(payload, request.headers, signing_secrets(settings))
+    if settings.signing_secrets_arn:  # Secrets Manager (boto3, cached): off the event loop
+        secrets = await run_in_threadpool(signing_secrets, settings)
+    else:
+        secrets = signing_secrets(settings)
+    verify_signature(payload, request.headers, secrets)
     try:
         callback = TaskCallback.model_validate_json(payload or b"{}")
     except ValidationError as exc:

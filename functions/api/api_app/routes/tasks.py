@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
+from api_app.calls import call_backend
 from api_app.deps import ClientAuth, SchedulerDep, SettingsDep
 from api_app.errors import ERROR_RESPONSES
 from api_app.models import (
@@ -34,12 +35,12 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     status_code=status.HTTP_201_CREATED,
     responses=ERROR_RESPONSES | CONFLICT,
 )
-def schedule_task(
+async def schedule_task(
     payload: TaskScheduleRequest, settings: SettingsDep, scheduler: SchedulerDep
 ) -> TaskScheduled:
     """Quick start: call this API's callback route with ``data`` after ``delay_minutes``."""
     spec = quick_start_spec(payload.delay_minutes, payload.data, settings, now=utc_now())
-    task = scheduler.create_one_time(spec)
+    task = await call_backend(scheduler, scheduler.create_one_time, spec)
     return TaskScheduled(
         task_id=task.task_id,
         schedule_arn=task.arn,
@@ -53,33 +54,37 @@ def schedule_task(
     status_code=status.HTTP_201_CREATED,
     responses=ERROR_RESPONSES | CONFLICT,
 )
-def create_task(payload: TaskCreate, settings: SettingsDep, scheduler: SchedulerDep) -> TaskPublic:
+async def create_task(
+    payload: TaskCreate, settings: SettingsDep, scheduler: SchedulerDep
+) -> TaskPublic:
     """Create a task that runs once (delay or time) or repeatedly (cron/rate)."""
     spec = to_task_spec(payload, settings, now=utc_now())
     if isinstance(spec, OneTimeTaskSpec):
-        task = scheduler.create_one_time(spec)
+        task = await call_backend(scheduler, scheduler.create_one_time, spec)
     else:
-        task = scheduler.create_recurring(spec)
+        task = await call_backend(scheduler, scheduler.create_recurring, spec)
     return to_public(task)
 
 
 @router.get("", responses=ERROR_RESPONSES)
-def list_tasks(
+async def list_tasks(
     scheduler: SchedulerDep,
     prefix: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> TasksPublic:
     """List tasks, one page at a time, optionally only ids starting with ``prefix``."""
-    page = scheduler.list(name_prefix=prefix, page_size=limit, next_token=next_token)
+    page = await call_backend(
+        scheduler, scheduler.list, name_prefix=prefix, page_size=limit, next_token=next_token
+    )
     tasks = [to_public(task) for task in page.tasks]
     return TasksPublic(data=tasks, count=len(tasks), next_token=page.next_token)
 
 
 @router.get("/{task_id}", responses=ERROR_RESPONSES | NOT_FOUND)
-def get_task(task_id: str, scheduler: SchedulerDep) -> TaskPublic:
+async def get_task(task_id: str, scheduler: SchedulerDep) -> TaskPublic:
     """Return one task."""
-    return to_public(scheduler.get(validate_task_id(task_id)))
+    return to_public(await call_backend(scheduler, scheduler.get, validate_task_id(task_id)))
 
 
 @router.delete(
@@ -87,7 +92,7 @@ def get_task(task_id: str, scheduler: SchedulerDep) -> TaskPublic:
     status_code=status.HTTP_204_NO_CONTENT,
     responses=ERROR_RESPONSES | NOT_FOUND,
 )
-def cancel_task(task_id: str, scheduler: SchedulerDep) -> Response:
+async def cancel_task(task_id: str, scheduler: SchedulerDep) -> Response:
     """Cancel a task so that it never runs (again)."""
-    scheduler.cancel(validate_task_id(task_id))
+    await call_backend(scheduler, scheduler.cancel, validate_task_id(task_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

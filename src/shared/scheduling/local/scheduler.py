@@ -57,6 +57,9 @@ class LocalScheduler:
         Schedule group name shown in the task ARNs.
     """
 
+    # Port calls are a few SQLite statements (~0.1 ms): the API may call them on its event loop.
+    nonblocking = True
+
     def __init__(
         self,
         state_dir: Path,
