@@ -17,12 +17,13 @@ class JobContext:
     """The tick being run and the worker's long-lived clients.
 
     ``redis`` is an asyncio client bound to the worker's event loop: use it from
-    ``async def`` jobs only (plain jobs run in a thread).
+    ``async def`` jobs only (plain jobs run in a thread). It is None when the worker runs
+    with the in-process lock (``BATCH_LOCK_BACKEND=memory``, no Redis).
     """
 
     job_id: str
     fire_time: datetime
     settings: Settings
-    redis: Redis
+    redis: Redis | None
     alerter: Alerter
     log: logging.Logger

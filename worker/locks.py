@@ -19,7 +19,9 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import LockError, RedisError
@@ -30,6 +32,21 @@ log = logging.getLogger("worker.locks")
 def tick_stamp(fire_time: datetime) -> str:
     """The fire time as a UTC ISO string: identical on every replica for the same tick."""
     return fire_time.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class TickLockBackend(Protocol):
+    """What ``JobRunner`` needs from a lock backend: ``TickLocks`` (Redis) or
+    ``worker.memory_locks.MemoryTickLocks`` (one process, ``BATCH_LOCK_BACKEND=memory``)."""
+
+    @property
+    def replica_id(self) -> str: ...
+
+    @property
+    def redis(self) -> Redis | None: ...
+
+    async def claim(self, job_id: str, fire_time: datetime) -> bool: ...
+
+    def guard(self, job_id: str) -> AbstractAsyncContextManager[bool]: ...
 
 
 class TickLocks:

@@ -18,7 +18,7 @@ from shared.settings import Settings
 from worker.alerts import Alerter
 from worker.context import JobContext
 from worker.executor import current_fire_time
-from worker.locks import TickLocks, tick_stamp
+from worker.locks import TickLockBackend, tick_stamp
 from worker.registry import JobSpec
 
 log = logging.getLogger("worker.runner")
@@ -37,7 +37,12 @@ class JobRunner:
     """Turns job specs into the coroutine functions the scheduler calls."""
 
     def __init__(
-        self, settings: Settings, locks: TickLocks, alerter: Alerter, *, replica_id: str = ""
+        self,
+        settings: Settings,
+        locks: TickLockBackend,
+        alerter: Alerter,
+        *,
+        replica_id: str = "",
     ) -> None:
         self.settings = settings
         self.locks = locks

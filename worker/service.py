@@ -1,4 +1,4 @@
-"""``BatchWorker``: one replica's scheduler, its Redis locks, alerts and heartbeat."""
+"""``BatchWorker``: one replica's scheduler, its locks (Redis, or in-process), alerts, heartbeat."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from worker import health
 from worker.alerts import Alerter
 from worker.discovery import discover
 from worker.executor import TickExecutor
-from worker.locks import TickLocks
+from worker.locks import TickLockBackend, TickLocks
+from worker.memory_locks import SINGLE_REPLICA_WARNING, MemoryTickLocks
 from worker.redis_client import build_redis
 from worker.registry import DEFAULT_REGISTRY, Registry
 from worker.runner import JobRunner
@@ -39,12 +40,27 @@ class BatchWorker:
         alerter: Alerter | None = None,
         replica_id: str | None = None,
     ) -> None:
-        if redis is None:
-            if settings.redis_url is None:
-                raise ConfigurationError("missing required setting for the worker: REDIS_URL")
-            redis = build_redis(
-                settings.redis_url.get_secret_value(),
-                timeout_seconds=settings.batch_redis_timeout_seconds,
+        self.replica_id = replica_id or secrets.token_hex(6)
+        self.locks: TickLockBackend
+        if settings.batch_lock_backend == "memory":  # said first, before anything else is logged
+            log.warning(SINGLE_REPLICA_WARNING, extra={"replica": self.replica_id})
+            self.locks = MemoryTickLocks(
+                lock_ttl_seconds=settings.batch_lock_ttl_seconds, replica_id=self.replica_id
+            )
+        else:
+            if redis is None:
+                if settings.redis_url is None:
+                    raise ConfigurationError("missing required setting for the worker: REDIS_URL")
+                redis = build_redis(
+                    settings.redis_url.get_secret_value(),
+                    timeout_seconds=settings.batch_redis_timeout_seconds,
+                )
+            self.locks = TickLocks(
+                redis,
+                prefix=settings.batch_key_prefix,
+                lock_ttl_seconds=settings.batch_lock_ttl_seconds,
+                guard_ttl_seconds=settings.batch_guard_ttl_seconds,
+                replica_id=self.replica_id,
             )
         webhook = settings.slack_webhook_url
         self.settings = settings
@@ -55,14 +71,6 @@ class BatchWorker:
             webhook.get_secret_value() if webhook else None,
             stack_trace_limit=settings.batch_stack_trace_limit,
             redis_alert_interval_seconds=settings.batch_redis_alert_interval_seconds,
-        )
-        self.replica_id = replica_id or secrets.token_hex(6)
-        self.locks = TickLocks(
-            redis,
-            prefix=settings.batch_key_prefix,
-            lock_ttl_seconds=settings.batch_lock_ttl_seconds,
-            guard_ttl_seconds=settings.batch_guard_ttl_seconds,
-            replica_id=self.replica_id,
         )
         self.runner = JobRunner(settings, self.locks, self.alerter, replica_id=self.replica_id)
         self.executor = TickExecutor()
@@ -132,6 +140,7 @@ class BatchWorker:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler shuts down via call_soon
         await self.executor.drain(1.0)  # let cancelled runs unwind
-        await self.redis.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
         log.info("batch worker stopped", extra={"replica": self.replica_id})
         return left == 0

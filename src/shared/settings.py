@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     batch_enabled: bool = False  # host the scheduler inside the API process (never on Lambda)
     batch_timezone: str = "UTC"  # cron fields are read in this zone, never the container's
     redis_url: SecretStr | None = None  # redis:// or rediss:// (TLS); may hold a password
+    # "memory": an in-process tick lock for ONE replica (make run without Redis); no REDIS_URL
+    batch_lock_backend: Literal["redis", "memory"] = "redis"
     slack_webhook_url: SecretStr | None = None  # no webhook: alerts are only logged
     batch_schedules_packages: StrList = ("worker.schedules",)
     batch_key_prefix: str = Field(default="callback-scheduler:batch:", min_length=1)
@@ -117,7 +119,7 @@ class Settings(BaseSettings):
                 ):
                     if not getattr(self, name):
                         missing.append(name.upper())
-        if component == "worker" and self.redis_url is None:
+        if component == "worker" and self.batch_lock_backend == "redis" and self.redis_url is None:
             missing.append("REDIS_URL")
         return missing
 

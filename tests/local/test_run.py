@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.scheduling.local import devenv
+from shared.scheduling.local import devenv, run
+from shared.scheduling.local.processes import Supervisor
 from tests.local.server import ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -29,6 +30,37 @@ def test_dev_secrets_are_generated_once_and_private(tmp_path: Path) -> None:
     assert first.signing_secret.startswith("whsec_")
     assert len(first.signing_secret) == len("whsec_") + 44  # base64 of 32 bytes
     assert (tmp_path / devenv.SECRETS_FILE).stat().st_mode & 0o077 == 0
+
+
+def test_without_redis_or_redis_server_the_worker_gets_the_in_process_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no redis-server to be found
+    env = {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}  # nothing answers there
+    supervisor = Supervisor(tmp_path / "run.log")
+    scratch: list[str] = []
+    try:
+        how = run.worker_locks(supervisor, env, tmp_path, scratch)
+        assert supervisor.children == {}  # no redis-server was started
+    finally:
+        supervisor.stop_all()
+    assert env["BATCH_LOCK_BACKEND"] == "memory"
+    assert "single replica with an in-process lock" in how
+    assert "redis-server is not installed" in how
+    assert scratch == []
+
+
+def test_an_explicit_memory_backend_is_kept_even_when_redis_server_exists(tmp_path: Path) -> None:
+    env = {"BATCH_LOCK_BACKEND": "memory", "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    supervisor = Supervisor(tmp_path / "run.log")
+    try:
+        how = run.worker_locks(supervisor, env, tmp_path, [])
+        assert supervisor.children == {}
+    finally:
+        supervisor.stop_all()
+    assert env["BATCH_LOCK_BACKEND"] == "memory"
+    assert "in-process lock (BATCH_LOCK_BACKEND=memory)" in how
 
 
 def children_of(pid: int) -> list[int]:
@@ -52,13 +84,20 @@ def alive(pid: int) -> bool:
     return True
 
 
-def test_run_starts_everything_demo_shows_callback_ctrl_c_stops_all(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hide_redis_server", [False, True], ids=["path", "no-redis-server"])
+def test_run_starts_everything_demo_shows_callback_ctrl_c_stops_all(
+    tmp_path: Path, hide_redis_server: bool
+) -> None:
     port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "src"),
         "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing answers: throwaway redis
     }
+    env.pop("BATCH_LOCK_BACKEND", None)
+    if hide_redis_server:  # then the worker must run alone with the in-process lock
+        (tmp_path / "bin").mkdir()
+        env["PATH"] = str(tmp_path / "bin")
     argv = [sys.executable, "-m", "shared.scheduling.local.run", "--port", str(port)]
     launcher = subprocess.Popen(
         [*argv, "--state-dir", str(tmp_path / "state")],
@@ -77,8 +116,9 @@ def test_run_starts_everything_demo_shows_callback_ctrl_c_stops_all(tmp_path: Pa
         token = re.search(r"API token\s+(\S+)", text)
         assert token is not None
         assert f"http://127.0.0.1:{port}/swagger" in text
-        has_redis = shutil.which("redis-server") is not None
+        has_redis = shutil.which("redis-server", path=env["PATH"]) is not None
         assert ("throwaway redis-server" in text) == has_redis
+        assert ("single replica with an in-process lock" in text) == (not has_redis)
         listed = httpx.get(
             f"http://127.0.0.1:{port}/api/v1/tasks",
             headers={"Authorization": f"Bearer {token.group(1)}"},
@@ -93,11 +133,16 @@ def test_run_starts_everything_demo_shows_callback_ctrl_c_stops_all(tmp_path: Pa
         assert "task callback received" in demo.stdout  # the log line, shown by the demo
         assert "signature was verified" in demo.stdout
         children = children_of(launcher.pid)
-        assert len(children) == (3 if has_redis else 1)  # redis-server, uvicorn, worker
+        assert len(children) == (3 if has_redis else 2)  # [redis-server,] uvicorn, worker
         launcher.send_signal(signal.SIGINT)
         assert launcher.wait(30) == 0
         time.sleep(0.2)
         assert [pid for pid in children if alive(pid)] == []
+        run_log = (tmp_path / "state" / "run.log").read_text(encoding="utf-8").splitlines()
+        worker_lines = [line for line in run_log if " worker | " in line]
+        assert worker_lines, "the worker logged nothing"
+        in_process = "single replica with an in-process lock" in worker_lines[0]
+        assert in_process == (not has_redis), worker_lines[0]
     finally:
         if launcher.poll() is None:
             launcher.kill()

@@ -44,8 +44,10 @@ def _texts(hook: WebhookServer) -> list[str]:
     return [json.dumps(payload) for payload in hook.received]
 
 
-async def _run(job: object, settings: Settings, alerter: Alerter) -> None:
-    redis = build_redis(settings.redis_url.get_secret_value())  # type: ignore[union-attr]
+async def _run(job: object, settings: Settings, alerter: Alerter, *, memory: bool = False) -> None:
+    # memory: as with BATCH_LOCK_BACKEND=memory, where a job's ctx.redis is None
+    url = settings.redis_url
+    redis = None if memory or url is None else build_redis(url.get_secret_value())
     ctx = JobContext(
         job_id="test",
         fire_time=datetime.now(UTC),
@@ -57,7 +59,8 @@ async def _run(job: object, settings: Settings, alerter: Alerter) -> None:
     try:
         await job(ctx)  # type: ignore[operator]
     finally:
-        await redis.aclose()
+        if redis is not None:
+            await redis.aclose()
 
 
 @pytest.mark.usefixtures("aws")
@@ -78,6 +81,28 @@ def test_dead_letter_alert_fires_when_the_queue_grows(settings: Settings) -> Non
     assert "*waiting*: 2" in texts[0]
     assert "api-call-dlq" in texts[0]
     assert "*waiting*: 3" in texts[1]
+    assert "*new since last check*: 1" in texts[1]
+
+
+@pytest.mark.usefixtures("aws")
+def test_dead_letter_alert_without_redis_compares_with_the_depth_kept_in_process(
+    settings: Settings,
+) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="api-call-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    config = settings.model_copy(
+        update={"dead_letter_queue_url": url, "aws_region": REGION, "redis_url": None}
+    )
+    with WebhookServer() as hook:
+        alerter = Alerter(hook.url)
+        asyncio.run(_run(check_dead_letters, config, alerter, memory=True))
+        asyncio.run(_run(check_dead_letters, config, alerter, memory=True))  # no second alert
+        sqs.send_message(QueueUrl=url, MessageBody="{}")
+        asyncio.run(_run(check_dead_letters, config, alerter, memory=True))
+    texts = _texts(hook)
+    assert len(texts) == 2
+    assert "*waiting*: 1" in texts[0]
     assert "*new since last check*: 1" in texts[1]
 
 

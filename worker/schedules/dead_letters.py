@@ -12,6 +12,7 @@ from worker import JobContext, batch_schedule
 from worker.aws_metrics import dead_letter_depth, sqs_client
 
 LAST_DEPTH_KEY = "dead-letters:last-depth"
+_last_depth: dict[str, int] = {}  # without Redis (BATCH_LOCK_BACKEND=memory)
 
 
 @batch_schedule("interval", minutes=5, no_overlap=True)
@@ -25,8 +26,12 @@ async def check_dead_letters(ctx: JobContext) -> None:
     depth = await asyncio.to_thread(dead_letter_depth, client, url)
     ctx.log.info("dead-letter queue depth", extra={"metric": "dead_letters", **depth})
     key = f"{ctx.settings.batch_key_prefix}{LAST_DEPTH_KEY}"
-    previous = int(await ctx.redis.get(key) or 0)
-    await ctx.redis.set(key, depth["waiting"])
+    if ctx.redis is None:  # in-process lock (one replica): this process remembers it
+        previous = _last_depth.get(key, 0)
+        _last_depth[key] = depth["waiting"]
+    else:
+        previous = int(await ctx.redis.get(key) or 0)
+        await ctx.redis.set(key, depth["waiting"])
     if depth["waiting"] > previous:
         await ctx.alerter.send(
             "[batch] deliveries are waiting in the dead-letter queue",

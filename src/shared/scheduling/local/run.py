@@ -1,8 +1,9 @@
 """``make run``: the whole product on this machine (``python -m shared.scheduling.local.run``).
 
 Starts the API (uvicorn, local backend) on 127.0.0.1:8000, the batch worker with Redis (the
-one at ``REDIS_URL`` when it answers, else a throwaway ``redis-server``), prints where
-everything is, and stops it all on Ctrl-C. Options: ``--port``, ``--no-worker``.
+one at ``REDIS_URL`` when it answers, else a throwaway ``redis-server``; failing both, one
+worker with an in-process lock, ``BATCH_LOCK_BACKEND=memory``), prints where everything is,
+and stops it all on Ctrl-C. Options: ``--port``, ``--no-worker``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,22 @@ def _start_redis(
     return f"a throwaway redis-server on port {port} (nothing saved)"
 
 
+def worker_locks(
+    supervisor: Supervisor, env: dict[str, str], root: Path, scratch: list[str]
+) -> str:
+    """Choose the worker's locks (Redis, else ``BATCH_LOCK_BACKEND=memory``); say which."""
+    if env.get("BATCH_LOCK_BACKEND") != "memory":
+        how = _start_redis(supervisor, env, root, scratch)
+        if how:
+            env["BATCH_LOCK_BACKEND"] = "redis"
+            return f"locks in {how}"
+        reason = "no Redis answers and redis-server is not installed"
+    else:
+        reason = "BATCH_LOCK_BACKEND=memory"
+    env["BATCH_LOCK_BACKEND"] = "memory"
+    return f"single replica with an in-process lock ({reason})"
+
+
 def banner(
     base: str, env: dict[str, str], dev: devenv.DevSecrets, created: bool, worker: str, state: Path
 ) -> str:
@@ -120,16 +137,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         worker = "not started (--no-worker)"
-        redis_how = "" if args.no_worker else _start_redis(supervisor, env, root, scratch)
+        locks_how = "" if args.no_worker else worker_locks(supervisor, env, root, scratch)
         python = sys.executable
         uvicorn = [python, "-m", "uvicorn", "api_app.main:app", "--host", HOST]
         uvicorn += ["--port", str(args.port), "--log-config", str(log_config)]
         supervisor.start("api", uvicorn, env, root)
-        if redis_how:
+        if locks_how:
             supervisor.start("worker", [python, "-m", "worker"], env, root)
-            worker = f"python -m worker, locks in {redis_how}"
-        elif not args.no_worker:
-            worker = "not started: no Redis answers and redis-server is not installed"
+            worker = f"python -m worker, {locks_how}"
         base = f"http://{HOST}:{args.port}"
         if not _wait_healthy(f"{base}/health", supervisor):
             supervisor.say(f"the {supervisor.exited() or 'api'} process failed to start")
