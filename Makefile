@@ -5,25 +5,39 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-REQS := requirements-dev.txt src/requirements.txt functions/api/requirements.txt
+# Lock files: each deployable unit's requirements.in compiled (`make lock`) into a requirements.txt
+# with every transitive package pinned and hashed; the units are constrained by the dev lock so
+# every unit runs exactly the versions the tests ran.
+UNITS := src functions/api functions/api_call worker
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock"
 # The SAM CLI has its own virtualenv: it pins boto3/click versions that must not reach .venv.
+# pip itself is pinned too, so a new pip release cannot change how the locks install.
+PIP_VERSION := 26.3
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed-stamp
 
-.PHONY: test lint typecheck pytest fmt clean sam sam-validate sam-build run demo
+.PHONY: lock test lint typecheck pytest fmt clean sam sam-validate sam-build run demo
 
-$(STAMP): $(REQS)
+$(STAMP): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
 
+# `make lock`: re-resolve every lock from the .in files (after editing one of them).
+lock: $(STAMP)
+	$(BIN)/uv pip compile $(LOCK_FLAGS) -o requirements-dev.txt requirements-dev.in
+	for unit in $(UNITS); do \
+		$(BIN)/uv pip compile $(LOCK_FLAGS) -c requirements-dev.txt -o $$unit/requirements.txt $$unit/requirements.in || exit 1; \
+	done
+	$(BIN)/uv pip compile $(LOCK_FLAGS) -o requirements-sam.txt requirements-sam.in
+
 $(SAM_STAMP): requirements-sam.txt
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	$(SAM_VENV)/bin/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(SAM_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-sam.txt
 	touch $(SAM_STAMP)
 
 sam: $(SAM_STAMP)
@@ -56,10 +70,10 @@ fmt: $(STAMP)
 # `make demo` (while `make run` is going): a call due in 3 s, and its signed callback in the log.
 LOCAL_PYTHONPATH := src:functions/api:functions/api_call:.
 run: $(STAMP)
-	PYTHONPATH=$(LOCAL_PYTHONPATH) $(BIN)/python -m shared.scheduling.local.run $(RUN_ARGS)
+	PYTHONPATH=$(LOCAL_PYTHONPATH) $(BIN)/python -m local.devserver.run $(RUN_ARGS)
 
 demo: $(STAMP)
-	PYTHONPATH=$(LOCAL_PYTHONPATH) $(BIN)/python -m shared.scheduling.local.demo $(RUN_ARGS)
+	PYTHONPATH=$(LOCAL_PYTHONPATH) $(BIN)/python -m local.devserver.demo $(RUN_ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

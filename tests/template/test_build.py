@@ -7,11 +7,14 @@ environment the template gives each function on a default deploy.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.template.cfn import Resolver
 from tests.template.conftest import REGION, ROOT, run, sam_env
@@ -92,10 +95,27 @@ def function_env(cfn: dict[str, Any], logical_id: str) -> dict[str, str]:
 def test_build_lays_out_functions_and_layer(build_dir: Path) -> None:
     assert (build_dir / "ApiFunction" / "api_app" / "main.py").is_file()
     assert (build_dir / "ApiCallFunction" / "api_call" / "handler.py").is_file()
-    assert (build_dir / "SharedLayer" / "python" / "shared" / "settings.py").is_file()
+    assert (build_dir / "SharedLayer" / "python" / "shared" / "delivery" / "core.py").is_file()
     # API_CALL_LAMBDA ships only its own package: its dependencies come from the layer.
-    assert not (build_dir / "ApiCallFunction" / "pydantic").exists()
+    assert distributions(build_dir / "ApiCallFunction") == {}
     assert (build_dir / "SharedLayer" / "python" / "standardwebhooks").is_dir()
+
+
+def test_layer_holds_only_what_lambda_runs(build_dir: Path) -> None:
+    layer = build_dir / "SharedLayer" / "python"
+    # pydantic belongs to the API (and the worker); the layer API_CALL_LAMBDA loads stays lean.
+    assert set(distributions(layer)) == {
+        "aws_lambda_powertools",
+        "jmespath",
+        "standardwebhooks",
+        "typing_extensions",
+        "tzdata",
+        "urllib3",
+    }
+    # The laptop product (local backend, launcher, demo, dead-letter command) is not shipped.
+    assert not (layer / "local").exists()
+    assert not (layer / "shared" / "scheduling" / "local").exists()
+    assert not any(layer.rglob("devserver"))
 
 
 def distributions(folder: Path) -> dict[str, str]:
@@ -103,20 +123,35 @@ def distributions(folder: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     for info in folder.glob("*.dist-info"):
         name, _, version = info.name.removesuffix(".dist-info").partition("-")
-        found[name.lower().replace("-", "_")] = version
+        found[name.lower().replace("-", "_").replace(".", "_")] = version
     return found
 
 
-def test_function_copies_of_layer_packages_have_the_layer_versions(build_dir: Path) -> None:
-    # Lambda puts the function folder before the layer on sys.path, so a package installed
-    # in both (pydantic comes with FastAPI) silently shadows the layer's copy: the versions
-    # must agree or the shared code would run against a version it was not pinned to.
+def dev_versions() -> dict[str, str]:
+    """What the tests ran against: the distributions of this (the dev) virtualenv."""
+    return {
+        (dist.metadata["Name"] or "").lower().replace("-", "_").replace(".", "_"): dist.version
+        for dist in importlib.metadata.distributions()
+    }
+
+
+@pytest.mark.parametrize("folder", ["SharedLayer/python", "ApiFunction", "ApiCallFunction"])
+def test_built_packages_are_the_versions_the_tests_ran(build_dir: Path, folder: str) -> None:
+    # Lambda puts the function folder before the layer on sys.path; whatever sam build
+    # installed anywhere must be exactly what the dev environment (from the same locks) has.
+    built = distributions(build_dir / folder)
+    dev = dev_versions()
+    differ = {name: (version, dev.get(name)) for name, version in built.items()}
+    differ = {name: pair for name, pair in differ.items() if pair[0] != pair[1]}
+    assert differ == {}, f"{folder}: built vs dev versions differ"
+
+
+def test_api_function_and_layer_agree_on_shared_packages(build_dir: Path) -> None:
     layer = distributions(build_dir / "SharedLayer" / "python")
-    assert "pydantic" in layer
-    for function in ("ApiFunction", "ApiCallFunction"):
-        own = distributions(build_dir / function)
-        clashes = {n: (v, layer[n]) for n, v in own.items() if n in layer and v != layer[n]}
-        assert clashes == {}, f"{function} shadows layer packages with other versions"
+    own = distributions(build_dir / "ApiFunction")
+    assert "pydantic" in own
+    clashes = {n: (v, layer[n]) for n, v in own.items() if n in layer and v != layer[n]}
+    assert clashes == {}
 
 
 def test_built_api_imports_and_serves_health(
@@ -134,7 +169,7 @@ def test_built_api_imports_and_serves_health(
     assert result["version"] == [3, 13]
     assert result["file"].startswith(str(build_dir / "ApiFunction"))
     layer = str(build_dir / "SharedLayer" / "python")
-    assert result["modules"]["pydantic_settings"].startswith(layer)
+    assert result["modules"]["pydantic_settings"].startswith(str(build_dir / "ApiFunction"))
     assert result["modules"]["standardwebhooks"].startswith(layer)
     assert result["modules"]["mangum"].startswith(str(build_dir / "ApiFunction"))
     response = result["response"]

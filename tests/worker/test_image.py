@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.build.locks import entries, norm, versions
 from tests.worker.support import PYTHON, REPO
 
 DOCKERFILE = REPO / "worker" / "Dockerfile"
@@ -14,20 +15,13 @@ REQUIREMENTS = REPO / "worker" / "requirements.txt"
 HADOLINT = Path(sys.executable).parent / "hadolint"
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def _pins(path: Path) -> dict[str, str]:
-    pins: dict[str, str] = {}
-    for raw in path.read_text().splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line or line.startswith("-r"):
-            continue
-        name, sep, version = line.partition("==")
-        assert sep, f"{path.name}: {line!r} is not pinned with =="
-        pins[_norm(re.sub(r"\[.*\]", "", name))] = version
-    return pins
+    """name -> version of a hashed lock (one version per package for the image's Python)."""
+    return {
+        name.replace("_", "-"): sorted(versions(found, name))[-1]
+        for found in [entries(path)]
+        for name in found
+    }
 
 
 def _instructions() -> list[tuple[str, str]]:
@@ -106,7 +100,7 @@ def test_everything_the_worker_imports_is_in_the_image_requirements() -> None:
         env={"PYTHONPATH": f"{REPO / 'src'}:{REPO}", "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0, done.stderr
-    imported = {_norm(name) for name in done.stdout.split()}
+    imported = {norm(name).replace("_", "-") for name in done.stdout.split()}
     assert "apscheduler" in imported  # the probe really imported the worker
     missing = imported - set(_pins(REQUIREMENTS)) - OPTIONAL
 
