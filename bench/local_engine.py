@@ -91,8 +91,8 @@ def collect(url: str) -> list[tuple[float, dict[str, Any]]]:
 
 def schedule_due(scheduler: Any, url: str, due_times: list[float], tag: str) -> None:
     """Store tasks due at ``due_times`` (fractional seconds: the engine is what is measured)."""
+    from local.backend.records import TaskRow
     from shared.delivery.event import ApiCallRequest
-    from shared.scheduling.local.records import TaskRow
 
     now = time.time()
     for i, due in enumerate(due_times):
@@ -121,10 +121,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def engine_figures(url: str, state: Path) -> dict[str, float]:
+    from local.backend import LocalScheduler
+    from local.backend.config import EngineConfig
+    from local.backend.wiring import pooled_deliver
     from shared.delivery.config import DeliveryConfig
-    from shared.scheduling.local import LocalScheduler
-    from shared.scheduling.local.config import EngineConfig
-    from shared.scheduling.local.wiring import pooled_deliver
 
     config = DeliveryConfig(
         allowed_target_hosts=("127.0.0.1",), signing_secrets=("whsec_" + "A" * 32,)

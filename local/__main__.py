@@ -1,4 +1,4 @@
-"""``python -m shared.scheduling.local dead-letters list [--task ID] | redrive ID``.
+"""``python -m local dead-letters list [--task ID] | redrive ID``.
 
 Works on the state folder of ``LOCAL_STATE_DIR`` (default ``.local``) whether or not the
 API is running: a running engine picks a re-driven call up within ``LOCAL_POLL_SECONDS``;
@@ -14,16 +14,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from local.backend import dead_letters
+from local.backend.scheduler import DB_NAME
+from local.backend.store import LocalStore
 from shared.exceptions import CallbackSchedulerError
-from shared.scheduling.local import dead_letters
-from shared.scheduling.local.scheduler import DB_NAME
-from shared.scheduling.local.store import LocalStore
 from shared.settings import load_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; 0 on success, 1 on a domain error (printed), 2 on bad usage."""
-    parser = argparse.ArgumentParser(prog="python -m shared.scheduling.local")
+    parser = argparse.ArgumentParser(prog="python -m local")
     commands = parser.add_subparsers(dest="group", required=True)
     letters = commands.add_parser("dead-letters", help="list or re-drive dead letters")
     actions = letters.add_subparsers(dest="action", required=True)

@@ -3,6 +3,6 @@
 Selected with ``SCHEDULER_BACKEND=local``; production code never imports it.
 """
 
-from shared.scheduling.local.scheduler import LocalScheduler
+from local.backend.scheduler import LocalScheduler
 
 __all__ = ["LocalScheduler"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from local.backend.records import DeadLetter
+from local.backend.store import LocalStore, iso
 from shared.delivery.logs import redact_headers
 from shared.exceptions import TaskNotFoundError
-from shared.scheduling.local.records import DeadLetter
-from shared.scheduling.local.store import LocalStore, iso
 
 
 def list_dead_letters(

@@ -20,13 +20,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from local.backend.config import EngineConfig
+from local.backend.records import DeadLetter, DeadLetterReason, RunRow
+from local.backend.store import Advance, LocalStore, iso
 from shared.delivery.event import ApiCallRequest
 from shared.exceptions import InvalidRequestError, PermanentDeliveryError, RetryableDeliveryError
-from shared.scheduling.local.config import EngineConfig
-from shared.scheduling.local.records import DeadLetter, DeadLetterReason, RunRow
-from shared.scheduling.local.store import Advance, LocalStore, iso
 
-logger = logging.getLogger("shared.scheduling.local")
+logger = logging.getLogger("local")
 Deliver = Callable[[ApiCallRequest], Any]
 
 

@@ -17,15 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from local.backend import dead_letters
+from local.backend.config import EngineConfig
+from local.backend.engine import Deliver, Engine
+from local.backend.exclusive import ExclusiveLock
+from local.backend.records import TaskRow
+from local.backend.store import LocalStore
+from local.backend.timing import TriggerCache
 from shared.delivery.event import ApiCallRequest
 from shared.exceptions import InvalidRequestError, ScheduleValidationError, TaskNotFoundError
-from shared.scheduling.local import dead_letters
-from shared.scheduling.local.config import EngineConfig
-from shared.scheduling.local.engine import Deliver, Engine
-from shared.scheduling.local.exclusive import ExclusiveLock
-from shared.scheduling.local.records import TaskRow
-from shared.scheduling.local.store import LocalStore
-from shared.scheduling.local.timing import TriggerCache
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
 from shared.scheduling.validation import (
     at_expression,
@@ -37,7 +37,7 @@ from shared.scheduling.validation import (
     validate_timezone,
 )
 
-logger = logging.getLogger("shared.scheduling.local")
+logger = logging.getLogger("local")
 DB_NAME = "scheduler.sqlite3"
 TASK_ID = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
 
@@ -81,7 +81,7 @@ class LocalScheduler:
     @classmethod
     def from_settings(cls, settings: Any) -> LocalScheduler:
         """Build from ``shared.settings.Settings`` (delivery core, pool sized to the workers)."""
-        from shared.scheduling.local.wiring import build_from_settings
+        from local.backend.wiring import build_from_settings
 
         return build_from_settings(cls, settings)
 

@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from local.backend.records import DeadLetter, RunRow, TaskRow
+from local.backend.schema import SCHEMA
 from shared.delivery.event import SCHEDULED_TIME_PLACEHOLDER
 from shared.exceptions import TaskConflictError
-from shared.scheduling.local.records import DeadLetter, RunRow, TaskRow
-from shared.scheduling.local.schema import SCHEMA
 
 # Given a recurring task and the tick just materialised, return the next tick (or None).
 Advance = Callable[[TaskRow, float], float | None]

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from apscheduler.triggers.base import BaseTrigger
 
-from shared.scheduling.local.records import TaskRow
-from shared.scheduling.local.triggers import build_trigger, first_fire, from_epoch, next_fire
+from local.backend.records import TaskRow
+from local.backend.triggers import build_trigger, first_fire, from_epoch, next_fire
 from shared.scheduling.validation import parse_schedule_expression
 
-logger = logging.getLogger("shared.scheduling.local")
+logger = logging.getLogger("local")
 
 
 class TriggerCache:

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import urllib3
 
+from local.backend.config import EngineConfig
 from shared.delivery.config import DeliveryConfig
 from shared.delivery.core import DeliveryResult, deliver
 from shared.delivery.event import ApiCallRequest
-from shared.scheduling.local.config import EngineConfig
 
 if TYPE_CHECKING:
-    from shared.scheduling.local.scheduler import LocalScheduler
+    from local.backend.scheduler import LocalScheduler
     from shared.settings import Settings
 
 T = TypeVar("T", bound="LocalScheduler")

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from local.devserver import devenv
 from shared.delivery.event import ApiCallRequest
 from shared.delivery.signing import webhook_id_for
-from shared.scheduling.local import devenv
 
 DELAY_SECONDS = 3
 WAIT_SECONDS = 15.0

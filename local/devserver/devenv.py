@@ -18,8 +18,8 @@ from pathlib import Path
 
 SECRETS_FILE = "dev-secrets.json"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-# src/shared/scheduling/local/devenv.py -> the repository root (make run works from a clone)
-REPO_ROOT = Path(__file__).resolve().parents[4]
+# local/devserver/devenv.py -> the repository root (make run works from a clone)
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def logging_config(path: Path) -> Path:
             "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
             "uvicorn.error": {"level": "INFO"},
             "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
-            "shared.scheduling.local": {"handlers": ["plain"], "level": "INFO", "propagate": False},
+            "local": {"handlers": ["plain"], "level": "INFO", "propagate": False},
         },
     }  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""``make run``: the whole product on this machine (``python -m shared.scheduling.local.run``).
+"""``make run``: the whole product on this machine (``python -m local.devserver.run``).
 
 Starts the API (uvicorn, local backend) on 127.0.0.1:8000, the batch worker with Redis (the
 one at ``REDIS_URL`` when it answers, else a throwaway ``redis-server``; failing both, one
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from shared.scheduling.local import devenv
-from shared.scheduling.local.processes import Supervisor
+from local.devserver import devenv
+from local.devserver.processes import Supervisor
 
 HOST = "127.0.0.1"
 

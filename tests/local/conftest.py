@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from local.backend import LocalScheduler
+from local.backend.config import EngineConfig
+from local.backend.wiring import pooled_deliver
 from shared.delivery.config import DeliveryConfig
-from shared.scheduling.local import LocalScheduler
-from shared.scheduling.local.config import EngineConfig
-from shared.scheduling.local.wiring import pooled_deliver
 from tests.local.receiver import Receiver
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # test-only key, base64 of 24 bytes

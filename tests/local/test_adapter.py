@@ -16,6 +16,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from local.backend import LocalScheduler
 from shared.delivery.event import ApiCallRequest
 from shared.exceptions import (
     CallbackSchedulerError,
@@ -26,7 +27,6 @@ from shared.exceptions import (
     TaskNotFoundError,
 )
 from shared.scheduling.eventbridge import EventBridgeScheduler
-from shared.scheduling.local import LocalScheduler
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec
 from tests.local.conftest import MakeScheduler
 

@@ -1,4 +1,4 @@
-"""``python -m shared.scheduling.local dead-letters list|redrive`` next to a running engine."""
+"""``python -m local dead-letters list|redrive`` next to a running engine."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from tests.local.test_engine import one_time, wait_dead_letters
 def cli(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT / "src"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         "LOCAL_STATE_DIR": str(state),
     }
     return subprocess.run(
-        [sys.executable, "-m", "shared.scheduling.local", "dead-letters", *args],
+        [sys.executable, "-m", "local", "dead-letters", *args],
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
+from local.backend.config import EngineConfig
+from local.backend.records import TaskRow
 from shared.delivery.event import ApiCallRequest
 from shared.exceptions import ConfigurationError
-from shared.scheduling.local.config import EngineConfig
-from shared.scheduling.local.records import TaskRow
 from shared.scheduling.types import RecurringTaskSpec
 from tests.local.conftest import MakeScheduler
 from tests.local.receiver import Receiver

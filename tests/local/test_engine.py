@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
+from local.backend import LocalScheduler
+from local.backend.config import EngineConfig
 from shared.delivery.event import ApiCallRequest
-from shared.scheduling.local import LocalScheduler
-from shared.scheduling.local.config import EngineConfig
 from shared.scheduling.types import OneTimeTaskSpec, ScheduledTask
 from tests.local.conftest import FAST, SECRET, MakeScheduler
 from tests.local.receiver import Receiver

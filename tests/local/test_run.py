@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.scheduling.local import devenv, run
-from shared.scheduling.local.processes import Supervisor
+from local.devserver import devenv, run
+from local.devserver.processes import Supervisor
 from tests.local.server import ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -91,14 +91,14 @@ def test_run_starts_everything_demo_shows_callback_ctrl_c_stops_all(
     port = free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT / "src"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing answers: throwaway redis
     }
     env.pop("BATCH_LOCK_BACKEND", None)
     if hide_redis_server:  # then the worker must run alone with the in-process lock
         (tmp_path / "bin").mkdir()
         env["PATH"] = str(tmp_path / "bin")
-    argv = [sys.executable, "-m", "shared.scheduling.local.run", "--port", str(port)]
+    argv = [sys.executable, "-m", "local.devserver.run", "--port", str(port)]
     launcher = subprocess.Popen(
         [*argv, "--state-dir", str(tmp_path / "state")],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -125,7 +125,7 @@ def test_run_starts_everything_demo_shows_callback_ctrl_c_stops_all(
         )
         assert listed.status_code == 200
         demo = subprocess.run(
-            [sys.executable, "-m", "shared.scheduling.local.demo", "--port", str(port),
+            [sys.executable, "-m", "local.devserver.demo", "--port", str(port),
              "--state-dir", str(tmp_path / "state")],
             env=env, capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from local.backend.triggers import build_trigger, first_fire, next_fire
 from shared.exceptions import ScheduleValidationError
-from shared.scheduling.local.triggers import build_trigger, first_fire, next_fire
 
 SEOUL = ZoneInfo("Asia/Seoul")
 UTC = ZoneInfo("UTC")

@@ -27,7 +27,7 @@ async def backend_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
         yield
         return
     # Imported only here: production code (eventbridge backend) never loads the local adapter.
-    from shared.scheduling.local import LocalScheduler
+    from local.backend import LocalScheduler
 
     engine = LocalScheduler.from_settings(settings)
     engine.start()

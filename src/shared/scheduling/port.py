@@ -1,7 +1,7 @@
 """The scheduling port: what the API needs from any scheduling backend.
 
 Adapters: ``shared.scheduling.eventbridge.EventBridgeScheduler`` (production) and
-``shared.scheduling.local`` (a laptop with no AWS account; never imported by production code).
+``local.backend`` (a laptop with no AWS account; never imported by production code).
 Every method raises only errors from ``shared.exceptions``. Methods are synchronous and may
 block on the network (boto3); an adapter whose methods never block may say so with a class
 attribute ``nonblocking = True`` and the API then calls it on the event loop.

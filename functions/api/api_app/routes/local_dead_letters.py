@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
+from local.backend import LocalScheduler
 from shared.exceptions import ConfigurationError
-from shared.scheduling.local import LocalScheduler
 from shared.scheduling.validation import validate_task_id
 
 # Included without a prefix by api_app.backend, so the full path is here.
