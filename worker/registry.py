@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 from apscheduler.triggers.base import BaseTrigger
 
-from shared.exceptions import ConfigurationError
+from shared.exceptions import ConfigurationError, ScheduleValidationError
+from shared.scheduling.cron_fields import crontab_rule
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -110,7 +111,9 @@ def batch_schedule(
 
     ``trigger`` is an APScheduler 3 trigger alias (``"cron"``, ``"interval"``, ``"date"``)
     with its fields as keyword arguments, read in ``BATCH_TIMEZONE`` (``"cron"`` also takes
-    ``crontab="0 9 * * 1-5"``); interval triggers without ``start_date`` are anchored at
+    a cron(5) line, ``crontab="0 9 * * 1-5"``: Monday-Friday 09:00, checked here; cron
+    weekdays given as fields must be names); cron ticks follow EventBridge Scheduler's DST
+    rules (``shared.scheduling.cron``); interval triggers without ``start_date`` are anchored at
     2000-01-01T00:00Z so every replica computes the same ticks. A trigger object is used as
     is: give it an explicit time zone (and a ``start_date`` for intervals); jitter is
     refused because replicas would disagree on the tick.
@@ -130,6 +133,11 @@ def batch_schedule(
         raise ConfigurationError("trigger arguments are only allowed with a trigger alias")
     if max_instances < 1:
         raise ConfigurationError("max_instances must be at least 1")
+    if trigger == "cron" and "crontab" in trigger_args:
+        try:
+            crontab_rule(str(trigger_args["crontab"]))
+        except ScheduleValidationError as exc:
+            raise ConfigurationError(exc.message) from exc
 
     def decorator(func: F) -> F:
         resolved_id = job_id or default_job_id(func)

@@ -1,4 +1,9 @@
-"""Turn a ``JobSpec``'s trigger into an APScheduler trigger in the worker's explicit zone."""
+"""Turn a ``JobSpec``'s trigger into an APScheduler trigger in the worker's explicit zone.
+
+Cron triggers (fields, ``crontab=`` lines and ``CronTrigger`` objects) come from
+``shared.scheduling.cron``, the translation the local backend uses: crontab weekdays follow
+cron(5) (0 and 7 = Sunday) and every cron tick follows EventBridge Scheduler's DST rules.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from shared.exceptions import ConfigurationError
+from shared.exceptions import ConfigurationError, ScheduleValidationError
+from shared.scheduling.cron import crontab_trigger, fields_trigger, wall_clock_trigger
 from worker.registry import JobSpec
 
 #: Interval ticks are counted from here, so every replica (started at any moment) computes
@@ -34,6 +40,8 @@ def build_trigger(spec: JobSpec, tz: tzinfo) -> BaseTrigger:
             raise ConfigurationError(
                 f"batch job {spec.job_id}: jitter makes replicas disagree on the tick"
             )
+        if isinstance(spec.trigger, CronTrigger):
+            return wall_clock_trigger(spec.trigger)
         return spec.trigger
     args = dict(spec.trigger_args)
     if "jitter" in args or "timezone" in args:
@@ -46,13 +54,15 @@ def build_trigger(spec: JobSpec, tz: tzinfo) -> BaseTrigger:
             if crontab is not None:
                 if args:
                     raise ConfigurationError("crontab= cannot be combined with cron fields")
-                return CronTrigger.from_crontab(str(crontab), timezone=tz)
-            return CronTrigger(timezone=tz, **args)
+                return crontab_trigger(str(crontab), tz)
+            return fields_trigger(tz, **args)
         if spec.trigger == "interval":
             args.setdefault("start_date", INTERVAL_ANCHOR)
             return IntervalTrigger(timezone=tz, **args)
         if spec.trigger == "date":
             return DateTrigger(timezone=tz, **args)
+    except ScheduleValidationError as exc:
+        raise ConfigurationError(f"batch job {spec.job_id}: {exc.message}") from exc
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"batch job {spec.job_id}: invalid trigger: {exc}") from exc
     raise ConfigurationError(

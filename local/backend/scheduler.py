@@ -200,4 +200,9 @@ class LocalScheduler:
             call=ApiCallRequest.from_event(json.loads(row.input)),
             run_at=datetime.fromtimestamp(when, zone) if when is not None else None,
             created_at=datetime.fromtimestamp(row.created_at, UTC),
+            next_run_at=(
+                datetime.fromtimestamp(when, zone)
+                if when is not None and row.kind == "recurring"
+                else None
+            ),
         )

@@ -10,7 +10,7 @@ from datetime import datetime
 from apscheduler.triggers.base import BaseTrigger
 
 from local.backend.records import TaskRow
-from local.backend.triggers import build_trigger, first_fire, from_epoch, next_fire
+from shared.scheduling.cron import build_trigger, first_fire, from_epoch, next_fire
 from shared.scheduling.validation import parse_schedule_expression
 
 logger = logging.getLogger("local")

@@ -11,6 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from shared.exceptions import ConfigurationError
+from shared.scheduling.cron import WallClockCronTrigger
 from worker import JobContext, JobSpec, Registry, batch_schedule
 from worker.triggers import build_trigger, zone
 
@@ -84,9 +85,10 @@ def _spec(trigger: str, **args: Any) -> JobSpec:
 def test_cron_is_read_in_the_configured_zone_not_the_containers() -> None:
     seoul = zone("Asia/Seoul")
     trigger = build_trigger(_spec("cron", hour=9, minute=0), seoul)
-    assert isinstance(trigger, CronTrigger)
+    assert isinstance(trigger, WallClockCronTrigger)
     start = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)  # 09:00 in Seoul
     fire = trigger.get_next_fire_time(None, start + timedelta(seconds=1))
+    assert fire is not None
     assert fire.astimezone(UTC) == datetime(2026, 1, 2, 0, 0, tzinfo=UTC)
     crontab = build_trigger(_spec("cron", crontab="0 9 * * *"), seoul)
     assert crontab.get_next_fire_time(None, start + timedelta(seconds=1)) == fire

@@ -15,7 +15,7 @@ from api_app.backend import (
 )
 from api_app.errors import install_error_handlers
 from api_app.limits import BodySizeLimitMiddleware
-from api_app.routes import callback, health, tasks
+from api_app.routes import callback, health, schedule_preview, tasks
 from shared.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(callback.router, prefix=API_PREFIX)
     app.include_router(tasks.router, prefix=API_PREFIX)
+    app.include_router(schedule_preview.router, prefix=API_PREFIX)
     for router in backend_routers(settings):
         app.include_router(router)
     return app

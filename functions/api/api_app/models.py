@@ -107,6 +107,9 @@ class TaskPublic(BaseModel):
     target_url: str | None = None
     method: str | None = None
     created_at: datetime | None = None
+    next_run_at: datetime | None = Field(
+        default=None, description="Recurring tasks: the next tick, in the task's time zone."
+    )
 
 
 class TasksPublic(BaseModel):

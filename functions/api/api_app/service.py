@@ -77,7 +77,17 @@ def to_public(task: ScheduledTask) -> TaskPublic:
         target_url=task.call.target_url if task.call else None,
         method=task.call.method if task.call else None,
         created_at=task.created_at,
+        next_run_at=_in_zone(task.next_run_at, task.timezone),
     )
+
+
+def _in_zone(moment: datetime | None, zone_name: str) -> datetime | None:
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(ZoneInfo(zone_name))
+    except (ValueError, OSError, KeyError):
+        return moment
 
 
 def utc_now() -> datetime:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.exceptions import BackendUnavailableError, ConfigurationError, TaskNotFoundError
+from shared.scheduling.cron import rate_start_date
 from shared.scheduling.schedule_mapping import map_client_error, schedule_to_task
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
 from shared.scheduling.validation import (
@@ -134,12 +135,21 @@ class EventBridgeScheduler:
         return self._create(task_id, expression, timezone, "DELETE", target_input, spec)
 
     def create_recurring(self, spec: RecurringTaskSpec) -> ScheduledTask:
-        """Create a ``cron()``/``rate()`` schedule evaluated in the task's time zone."""
+        """Create a ``cron()``/``rate()`` schedule evaluated in the task's time zone.
+
+        A ``rate()`` schedule gets an explicit ``StartDate``: its first tick, one period after
+        now (rounded up to the second), the same instant the local backend fires first.
+        """
         zone = validate_timezone(spec.timezone)
         parsed = parse_schedule_expression(spec.expression)
         task_id = new_task_id(spec.name_prefix, spec.client_token)
         target_input = build_target_input(spec.call, task_id=task_id, recurring=True)
-        return self._create(task_id, parsed.expression, zone.key, "NONE", target_input, spec)
+        start = None
+        if parsed.interval_seconds is not None:
+            start = rate_start_date(self._clock(), parsed.interval_seconds)
+        return self._create(
+            task_id, parsed.expression, zone.key, "NONE", target_input, spec, start_date=start
+        )
 
     def _create(
         self,
@@ -149,7 +159,10 @@ class EventBridgeScheduler:
         after_completion: ActionAfterCompletionType,
         target_input: str,
         spec: OneTimeTaskSpec | RecurringTaskSpec,
+        *,
+        start_date: datetime | None = None,
     ) -> ScheduledTask:
+        starts: dict[str, Any] = {} if start_date is None else {"StartDate": start_date}
         target: TargetTypeDef = {
             "Arn": self._target_arn,
             "RoleArn": self._role_arn,
@@ -171,6 +184,7 @@ class EventBridgeScheduler:
                 ClientToken=spec.client_token or uuid.uuid4().hex,
                 State="ENABLED",
                 Target=target,
+                **starts,
             )
         schedule = {
             "Name": task_id,
@@ -180,15 +194,16 @@ class EventBridgeScheduler:
             "State": "ENABLED",
             "Target": {"Input": target_input},
             "CreationDate": self._clock(),
+            **starts,
         }
-        return schedule_to_task(schedule)
+        return schedule_to_task(schedule, now=self._clock())
 
     def get(self, task_id: str) -> ScheduledTask:
         """Return the task; ``TaskNotFoundError`` when unknown (or already run and deleted)."""
         validate_task_id(task_id)
         with _mapped_errors("get", task_id, self.group_name):
             schedule = self.client.get_schedule(Name=task_id, GroupName=self.group_name)
-        return schedule_to_task(schedule)
+        return schedule_to_task(schedule, now=self._clock())
 
     def list(
         self,

@@ -46,14 +46,16 @@ def input_to_call(target_input: object) -> ApiCallRequest | None:
         return None
 
 
-def schedule_to_task(schedule: Mapping[str, Any]) -> ScheduledTask:
+def schedule_to_task(schedule: Mapping[str, Any], now: datetime | None = None) -> ScheduledTask:
     """Return the task a schedule stands for.
 
     Parameters
     ----------
     schedule : Mapping
         ``Name``, ``Arn``, ``ScheduleExpression``, ``ScheduleExpressionTimezone``, ``State``,
-        ``Target.Input`` and ``CreationDate`` as GetSchedule returns them.
+        ``Target.Input``, ``CreationDate`` and ``StartDate`` as GetSchedule returns them.
+    now : datetime, optional
+        When given, a recurring task's ``next_run_at`` is its next tick at or after ``now``.
 
     Returns
     -------
@@ -67,6 +69,12 @@ def schedule_to_task(schedule: Mapping[str, Any]) -> ScheduledTask:
     if isinstance(created, datetime) and created.utcoffset() is None:
         created = created.replace(tzinfo=UTC)
     target = schedule.get("Target") or {}
+    next_run = None
+    if not one_time and now is not None:
+        from shared.scheduling.cron import next_run_at  # APScheduler: only when asked
+
+        start = _aware(schedule.get("StartDate")) or _aware(created)
+        next_run = next_run_at(expression, timezone, now=now, created_at=start, start_date=start)
     return ScheduledTask(
         task_id=str(schedule["Name"]),
         arn=str(schedule.get("Arn", "")),
@@ -77,7 +85,14 @@ def schedule_to_task(schedule: Mapping[str, Any]) -> ScheduledTask:
         call=input_to_call(target.get("Input")),
         run_at=parse_at_expression(expression, timezone) if one_time else None,
         created_at=created if isinstance(created, datetime) else None,
+        next_run_at=next_run,
     )
+
+
+def _aware(value: object) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
 
 
 def map_client_error(

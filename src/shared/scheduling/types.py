@@ -39,7 +39,10 @@ class RecurringTaskSpec:
 
 @dataclass(frozen=True)
 class ScheduledTask:
-    """A task as the backend reports it. ``task_id`` is the schedule's name."""
+    """A task as the backend reports it. ``task_id`` is the schedule's name.
+
+    ``next_run_at``: a recurring task's next tick (``shared.scheduling.cron``), when known.
+    """
 
     task_id: str
     arn: str
@@ -50,6 +53,7 @@ class ScheduledTask:
     call: ApiCallRequest | None = None
     run_at: datetime | None = None
     created_at: datetime | None = None
+    next_run_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,14 @@
-"""EventBridge cron/rate expressions → APScheduler triggers: each translation rule, by its ticks."""
+"""EventBridge cron/rate expressions → triggers (``shared.scheduling.cron``), rule by rule."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from local.backend.triggers import build_trigger, first_fire, next_fire
 from shared.exceptions import ScheduleValidationError
+from shared.scheduling.cron import build_trigger, first_fire, next_fire
 
 SEOUL = ZoneInfo("Asia/Seoul")
 UTC = ZoneInfo("UTC")
@@ -89,15 +89,31 @@ def test_year_limits_the_ticks() -> None:
 
 def test_rate_first_fires_one_period_after_creation() -> None:
     assert ticks("rate(5 minutes)", 3) == [
-        START.replace(tzinfo=None) + timedelta(minutes=5 * n) for n in (1, 2, 3)
-    ]
+        datetime(2026, 1, 3, 10, 35), datetime(2026, 1, 3, 10, 40), datetime(2026, 1, 3, 10, 45)
+    ]  # fmt: skip
 
 
-@pytest.mark.parametrize("dom", ["15W", "LW"])
-def test_nearest_weekday_is_refused_clearly(dom: str) -> None:
-    with pytest.raises(ScheduleValidationError, match="cannot") as caught:
-        build_trigger(f"cron(0 8 {dom} * ? *)", "UTC", START)
-    assert dom in caught.value.message
+def test_nearest_weekday_stays_in_its_month() -> None:
+    # 2026-02-15 is a Sunday -> Monday 16th; 2026-03-15 Sunday -> 16th; 2026-08-15 Saturday -> 14th
+    assert ticks("cron(0 8 15W * ? *)", 4) == [
+        datetime(2026, 1, 15, 8), datetime(2026, 2, 16, 8),
+        datetime(2026, 3, 16, 8), datetime(2026, 4, 15, 8),
+    ]  # fmt: skip
+    # 2026-08-01 is a Saturday: 1W moves forward to Monday the 3rd, never into July
+    assert ticks("cron(0 8 1W 8 ? 2026)", 1) == [datetime(2026, 8, 3, 8)]
+    # 2026-05-31 is a Sunday and the month's last day: 31W moves back to Friday the 29th;
+    # months without a 31st have no 31W tick
+    assert ticks("cron(0 8 31W * ? 2026)", 3) == [
+        datetime(2026, 1, 30, 8), datetime(2026, 3, 31, 8), datetime(2026, 5, 29, 8),
+    ]  # fmt: skip
+
+
+def test_last_weekday_of_month() -> None:
+    # 2026-01-31 Saturday -> 30th; 2026-02-28 Saturday -> 27th; 2026-05-31 Sunday -> 29th
+    assert ticks("cron(0 8 LW * ? *)", 5) == [
+        datetime(2026, 1, 30, 8), datetime(2026, 2, 27, 8), datetime(2026, 3, 31, 8),
+        datetime(2026, 4, 30, 8), datetime(2026, 5, 29, 8),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
