@@ -1,0 +1,1 @@
+"""Jobs for ``python -m worker preview`` tests, in their own registry."""
