@@ -37,14 +37,14 @@ def test_preview_shows_utc_and_local_ticks_across_spring_forward(client: TestCli
             "expression": "cron(30 2 * * ? *)",
             "timezone": "America/New_York",
             "count": 3,
-            "after": "2026-03-06T12:00:00Z",
+            "after": "2026-03-07T00:00:00Z",
         },
     )
     assert response.status_code == 200, response.text
     assert response.json() == {
         "expression": "cron(30 2 * * ? *)",
         "timezone": "America/New_York",
-        "after": "2026-03-06T12:00:00Z",
+        "after": "2026-03-07T00:00:00Z",
         "fire_times": [  # 2026-03-08 02:30 does not exist in New York: no tick that day
             {"utc": "2026-03-07T07:30:00Z", "local": "2026-03-07T02:30:00-05:00"},
             {"utc": "2026-03-09T06:30:00Z", "local": "2026-03-09T02:30:00-04:00"},

@@ -145,3 +145,25 @@ def test_preview_command_runs_without_redis() -> None:
     )  # fmt: skip
     assert bad.returncode == 2
     assert "--count must be 1-50" in bad.stderr
+
+
+@pytest.mark.timeout(30)
+def test_a_real_apscheduler_runs_the_translated_trigger_every_second() -> None:
+    import asyncio
+
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    fired: list[datetime] = []
+
+    async def main() -> None:
+        tz = zone("Asia/Seoul")
+        scheduler = AsyncIOScheduler(timezone=tz)
+        trigger = build_trigger(_spec("cron", second="*"), tz)
+        scheduler.add_job(lambda: fired.append(datetime.now(UTC)), trigger=trigger)
+        scheduler.start()
+        await asyncio.sleep(3.2)
+        scheduler.shutdown(wait=False)
+
+    asyncio.run(main())
+    assert 2 <= len(fired) <= 4
+    assert len({moment.replace(microsecond=0) for moment in fired}) == len(fired)

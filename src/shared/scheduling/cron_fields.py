@@ -188,7 +188,7 @@ def crontab_rule(line: str) -> WallRule:
         raise _bad_tab(line, f"needs 5 fields (minute hour day month weekday), got {len(parts)}")
     special = [i for f in (parts[2], parts[4]) for i in f.split(",") if _SPECIAL.match(i)]
     if special:
-        raise _bad_tab(line, "L, W, # and ? are not cron(5); use an EventBridge cron(...)")
+        raise _bad_tab(line, f"{special[0]!r}: L, W, # and ? are not cron(5) (use plain days)")
     minute, hour, day, month, dow = (
         _expand_tab(part, kind, line) for part, kind in zip(parts, TAB_FIELDS, strict=True)
     )
