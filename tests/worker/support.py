@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import redis
+from redis.asyncio import Redis as AsyncRedis
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -126,3 +127,23 @@ class WebhookServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+def seed_epoch_sync(url: str, prefix: str) -> None:
+    """Record that the Redis at ``url`` has vouched for ``prefix``'s ticks since 1970.
+
+    A fleet that has been running for a while has such an epoch; without it the first
+    ``BATCH_MAX_CLOCK_SKEW_SECONDS`` of ticks are fenced (``skipped:redis_restarted``).
+    """
+    client = redis.Redis.from_url(url)
+    try:
+        run_id = client.info("server")["run_id"]
+        client.set(f"{prefix}epoch", f"{run_id}:0")
+    finally:
+        client.close()
+
+
+async def seed_epoch(client: AsyncRedis, prefix: str) -> None:
+    """``seed_epoch_sync`` with the asyncio client."""
+    run_id = (await client.info("server"))["run_id"]
+    await client.set(f"{prefix}epoch", f"{run_id}:0")
