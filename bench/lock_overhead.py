@@ -1,6 +1,6 @@
 """What the exactly-once lock costs per tick, against a bare Redis PING in the same run.
 
-    .venv/bin/python -m bench.lock_overhead [--iterations 3000] [--redis-url redis://...]
+    .venv/bin/python -m bench.lock_overhead [--iterations 20000] [--redis-url redis://...]
 
 Uses REDIS_URL, else 127.0.0.1:6379 when it answers, else a throwaway ``redis-server`` on a
 free port. Per tick the worker pays one ``EVALSHA`` of the claim script (``TickLocks.claim``:
@@ -100,7 +100,7 @@ async def _measure(url: str, iterations: int) -> dict[str, list[float]]:
 def main() -> None:
     """Run the benchmark and print ``name value`` lines."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=3000)
+    parser.add_argument("--iterations", type=int, default=20000)
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
     args = parser.parse_args()
     url, server = args.redis_url, None
