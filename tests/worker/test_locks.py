@@ -235,3 +235,26 @@ def test_rediss_url_builds_a_tls_pool_without_connecting() -> None:
 def test_other_schemes_are_refused() -> None:
     with pytest.raises(ConfigurationError, match="REDIS_URL"):
         build_redis("http://127.0.0.1:6379")
+
+
+def test_a_re_sent_guard_acquire_or_release_is_recognised_as_our_own(
+    redis_url: str, key_prefix: str
+) -> None:
+    """The old guard's retried ``SET NX`` found its own token and blocked its own run."""
+
+    async def scenario() -> list[int]:
+        locks = _locks(redis_url, key_prefix)
+        key = [locks.guard_key("job")]
+        answers = [
+            await locks._acquire(keys=key, args=["run-1", 5000]),
+            await locks._acquire(keys=key, args=["run-1", 5000]),  # the re-sent copy
+            await locks._acquire(keys=key, args=["run-2", 5000]),  # another run
+            await locks._release(keys=key, args=["run-2"]),  # not its guard: kept
+            await locks._release(keys=key, args=["run-1"]),
+            await locks._release(keys=key, args=["run-1"]),  # the re-sent copy
+            await locks._acquire(keys=key, args=["run-2", 5000]),
+        ]
+        await locks.redis.aclose()
+        return [int(a) for a in answers]
+
+    assert asyncio.run(scenario()) == [1, 1, 0, 0, 1, 1, 1]

@@ -176,3 +176,44 @@ def test_a_hung_pool_and_a_blocked_loop_are_logged_per_tick_and_alerted(
     assert "skipped:pool_full" in probe
     assert "coalesced" in probe  # the probe's ticks during the 3 s block were folded, and said so
     assert "skipped:max_instances" in {str(d["decision"]) for d in lines if d["job_id"] == "hung_a"}
+
+
+def test_a_replica_paused_past_the_grace_runs_no_tick_twice_and_says_so(
+    redis_url: str, key_prefix: str, tmp_path: Path
+) -> None:
+    logs = [tmp_path / f"worker-{i}.log" for i in range(2)]
+    procs = []
+    try:
+        for i, log in enumerate(logs):
+            env = worker_env(
+                redis_url,
+                key_prefix,
+                tmp_path,
+                BATCH_SCHEDULES_PACKAGES="tests.worker.scenarios.recorded",
+                BATCH_HEALTH_FILE=str(tmp_path / f"alive{i}"),
+                BATCH_MISFIRE_GRACE_SECONDS="1",
+                BATCH_MAX_CLOCK_SKEW_SECONDS="0.5",
+                BATCH_LOCK_TTL_SECONDS="10",
+            )
+            procs.append(spawn_worker(env, log))
+        wait_for(lambda: (tmp_path / "runs.log").exists(), 60, "a first run")
+        time.sleep(2)
+        procs[0].send_signal(signal.SIGSTOP)
+        time.sleep(4)  # four ticks come and go while it is frozen
+        procs[0].send_signal(signal.SIGCONT)
+        time.sleep(3)
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        codes = [proc.wait(timeout=30) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+        stop_all(procs)
+    assert codes == [0, 0]
+    runs = Counter(line.split()[0] for line in (tmp_path / "runs.log").read_text().splitlines())
+    assert {t: n for t, n in runs.items() if n > 1} == {}, "ticks run twice"
+    paused = [d for d in decisions(logs[0]) if d["job_id"] == "recorded"]
+    per_tick = Counter(str(d["tick"]) for d in paused)
+    assert [t for t, n in per_tick.items() if n != 1] == []
+    assert "skipped:misfire" in {d["decision"] for d in paused}  # the frozen ticks, each said
