@@ -23,7 +23,7 @@ from worker.decisions import Decision, log_decision, triage
 from worker.executor import current_fire_time
 from worker.locks import ClaimCode, ClaimResult, TickLockBackend, tick_stamp
 from worker.registry import JobSpec
-from worker.sync_pool import SyncPool
+from worker.sync_pool import Slot, SyncPool
 
 log = logging.getLogger("worker.runner")
 
@@ -91,28 +91,26 @@ class JobRunner:
 
     async def run_tick(self, spec: JobSpec, fire_time: datetime) -> Decision:
         """Run ``spec`` for the tick ``fire_time`` if this replica wins it."""
-        if not spec.is_async and not self.pool.reserve():
+        slot = None if spec.is_async else self.pool.reserve()
+        if not spec.is_async and slot is None:
             self._decide(spec.job_id, fire_time, Decision.POOL_FULL, pool_size=self.pool.size)
             await self.alerter.pool_full(self.replica_id, self.pool.size, spec.job_id, fire_time)
             return Decision.POOL_FULL
-        reserved, started = not spec.is_async, False
         try:
             claim = await self.locks.claim(spec.job_id, fire_time, self.grace_of(spec))
             self._redis_back()
             if not claim:
                 return await self._refused(spec, fire_time, claim)
             if not spec.no_overlap:
-                started = True
                 self._decide(spec.job_id, fire_time, Decision.RAN)
-                await self._execute(spec, fire_time)
+                await self._execute(spec, fire_time, slot)
                 return Decision.RAN
             async with self.locks.guard(spec.job_id) as held:
                 if not held:
                     self._decide(spec.job_id, fire_time, Decision.STILL_RUNNING)
                     return Decision.STILL_RUNNING
-                started = True
                 self._decide(spec.job_id, fire_time, Decision.RAN)
-                await self._execute(spec, fire_time)
+                await self._execute(spec, fire_time, slot)
                 return Decision.RAN
         except RedisError as exc:  # only lock calls reach here: _execute never raises
             self._redis_ok = False
@@ -121,8 +119,8 @@ class JobRunner:
             await self.alerter.redis_down(reason)
             return Decision.REDIS_DOWN
         finally:
-            if reserved and not started:
-                self.pool.unreserve()
+            if slot is not None:
+                slot.free()  # a no-op once the job's thread has it
 
     async def _refused(self, spec: JobSpec, fire_time: datetime, claim: ClaimResult) -> Decision:
         decision = _REFUSED[claim.code]
@@ -144,7 +142,7 @@ class JobRunner:
             self._redis_ok = True
             log.warning("redis reachable again", extra={"replica": self.replica_id})
 
-    async def _call(self, spec: JobSpec, fire_time: datetime) -> None:
+    async def _call(self, spec: JobSpec, fire_time: datetime, slot: Slot | None) -> None:
         args: tuple[Any, ...] = ()
         if spec.wants_context:
             args = (
@@ -164,16 +162,17 @@ class JobRunner:
             finally:
                 self.running_async.pop(spec.job_id, None)
             return
-        work = self.pool.submit(spec.func, *args)
+        assert slot is not None, "a plain job runs in the thread slot reserved for it"
+        work = slot.submit(spec.func, *args)
         if spec.no_overlap:
             self.locks.hold_while(spec.job_id, work)
         await asyncio.wrap_future(work)
 
-    async def _execute(self, spec: JobSpec, fire_time: datetime) -> None:
+    async def _execute(self, spec: JobSpec, fire_time: datetime, slot: Slot | None) -> None:
         """Run the job; report failure and slowness; never raise (except cancellation)."""
         budget = spec.time_budget_seconds or self.settings.batch_time_budget_seconds
         started = time.monotonic()
-        task = asyncio.create_task(self._call(spec, fire_time))
+        task = asyncio.create_task(self._call(spec, fire_time, slot))
         outcome = "ok"
         try:
             done, _ = await asyncio.wait({task}, timeout=budget)

@@ -14,12 +14,33 @@ from collections.abc import Callable
 from typing import Any
 
 
+class Slot:
+    """One reserved thread of a ``SyncPool``: used by ``submit`` or given back by ``free``."""
+
+    def __init__(self, pool: SyncPool) -> None:
+        self._pool = pool
+        self._open = True
+
+    def submit(self, func: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
+        """Run ``func`` in this slot; the slot is freed when the thread really ends."""
+        self._open = False
+        future = self._pool.executor.submit(func, *args)
+        future.add_done_callback(lambda _: self._pool.give_back())
+        return future
+
+    def free(self) -> None:
+        """Give the slot back if it was never used (the tick was not run); else nothing."""
+        if self._open:
+            self._open = False
+            self._pool.give_back()
+
+
 class SyncPool:
-    """``size`` worker threads; ``reserve`` / ``submit`` / ``unreserve`` from the event loop."""
+    """``size`` worker threads; slots are reserved from the event loop before a claim."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._pool = concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix="batch-sync")
+        self.executor = concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix="batch-sync")
         self._mutex = threading.Lock()
         self._taken = 0  # reserved slots: reserved ticks plus running threads
 
@@ -28,25 +49,19 @@ class SyncPool:
         """Slots taken (threads running plus reservations)."""
         return self._taken
 
-    def reserve(self) -> bool:
-        """Take a slot for one run; False when every slot is taken."""
+    def reserve(self) -> Slot | None:
+        """Take a slot for one run; None when every slot is taken."""
         with self._mutex:
             if self._taken >= self.size:
-                return False
+                return None
             self._taken += 1
-            return True
+            return Slot(self)
 
-    def unreserve(self) -> None:
-        """Give back a slot that was reserved but not used (the tick was not run)."""
+    def give_back(self) -> None:
+        """Return one slot (a thread ended, or a reservation went unused)."""
         with self._mutex:
             self._taken -= 1
 
-    def submit(self, func: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
-        """Run ``func`` in a reserved slot; the slot is freed when the thread really ends."""
-        future = self._pool.submit(func, *args)
-        future.add_done_callback(lambda _: self.unreserve())
-        return future
-
     def shutdown(self) -> None:
         """Stop accepting work; running threads are not waited for (they cannot be stopped)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.executor.shutdown(wait=False, cancel_futures=True)
