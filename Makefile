@@ -16,7 +16,7 @@ PIP_VERSION := 26.3
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed-stamp
 
-.PHONY: lock test lint typecheck pytest fmt clean sam sam-validate sam-build run demo
+.PHONY: lock test lint typecheck pytest fault-tools fmt clean sam sam-validate sam-build run demo
 
 $(STAMP): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,7 +57,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(SAM_STAMP)
+# The worker's fault tests start redis-server and move clocks with libfaketime (Debian
+# packages redis-server, faketime): installed here only when missing.
+FAKETIME_LIB := /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+fault-tools:
+	@if [ ! -e $(FAKETIME_LIB) ] || ! command -v redis-server >/dev/null; then \
+		apt-get install -y faketime redis-server || { echo "make test needs the Debian packages faketime and redis-server (apt-get install -y faketime redis-server, as root)" >&2; exit 1; }; \
+	fi
+
+pytest: $(STAMP) $(SAM_STAMP) fault-tools
 	$(BIN)/pytest
 
 test: lint typecheck pytest

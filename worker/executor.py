@@ -11,13 +11,18 @@ checks and events unchanged). Every job the worker registers is a coroutine func
 functions are sent to a thread by the runner), so this coroutine path is the only path.
 
 It also keeps its running tasks so a graceful stop can wait for them (the stock
-``AsyncIOExecutor.shutdown`` cancels them at once).
+``AsyncIOExecutor.shutdown`` cancels them at once), and it decides the ticks that never reach
+a job: the worker registers jobs with APScheduler's ``coalesce`` off and no misfire limit, so
+every due fire time arrives here and ``triage`` logs the late (``skipped:misfire``) and
+folded (``coalesced``) ones; a ``max_instances`` refusal is logged per tick by ``refuse``
+instead of APScheduler's bare warning.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
@@ -39,9 +44,27 @@ def current_fire_time() -> datetime:
 class TickExecutor(AsyncIOExecutor):  # type: ignore[misc]
     """Runs coroutine jobs on the scheduler's loop with ``FIRE_TIME`` set per tick."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        triage: Callable[[str, list[datetime]], list[datetime]] | None = None,
+        refuse: Callable[[str, list[datetime]], None] | None = None,
+    ) -> None:
         super().__init__()
         self._runs: set[asyncio.Task[list[Any]]] = set()
+        self._triage = triage or (lambda _job_id, run_times: run_times)
+        self._refuse = refuse or (lambda _job_id, _run_times: None)
+
+    def submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        """Decide skipped and coalesced ticks, then run the rest (never raises for a cap)."""
+        run_times = self._triage(job.id, list(run_times))
+        if not run_times:
+            return
+        with self._lock:
+            if self._instances[job.id] >= job.max_instances:
+                self._refuse(job.id, run_times)
+                return
+            self._do_submit_job(job, run_times)
+            self._instances[job.id] += 1
 
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
         alias = job._jobstore_alias

@@ -2,7 +2,13 @@
 
 Exit codes: 0 clean stop (SIGTERM/SIGINT, running jobs finished), 1 the grace period ran out
 with jobs still running, or the health check failed, 2 configuration error (missing setting,
-bad time zone, a schedules module that does not import).
+bad time zone, a schedules module that does not import, settings that break the lock rule).
+
+When the grace period runs out, async jobs are cancelled; a plain job's thread cannot be
+stopped from Python, so the process ends at once with ``os._exit(1)`` and the thread dies
+with it. Its no-overlap guard is *not* released (the job never finished cleanly); it expires
+``BATCH_GUARD_TTL_SECONDS`` after the process is gone, so no other replica starts the job
+while this thread could still be running.
 """
 
 from __future__ import annotations
@@ -45,7 +51,15 @@ async def serve(settings: Settings) -> int:
     await stop.wait()
     log.info("signal received: stopping")
     finished = await worker.stop()
-    return 0 if finished else 1
+    if not finished:
+        log.error(
+            "exiting with jobs still running: their threads end with the process;"
+            " no-overlap guards are left to expire"
+        )
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(1)  # not sys.exit: the interpreter would wait for the job threads
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,8 @@ The calls never raise, so the Redis-down decision and alert cannot happen with i
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import secrets
 import threading
@@ -17,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
-from worker.locks import tick_stamp
+from worker.locks import ClaimCode, ClaimResult, tick_stamp
 
 SINGLE_REPLICA_WARNING = (
     "batch worker runs as a single replica with an in-process lock (BATCH_LOCK_BACKEND=memory):"
@@ -43,14 +45,17 @@ class MemoryTickLocks:
         self._mutex = threading.Lock()  # claims come from the loop, but stay safe from threads
         self._ticks: dict[str, float] = {}  # tick key -> monotonic expiry
         self._running: set[str] = set()
+        self._work: dict[str, concurrent.futures.Future[object]] = {}
 
     @staticmethod
     def tick_key(job_id: str, fire_time: datetime) -> str:
         """The key of one tick of one job (the fire time in UTC, as with Redis)."""
         return f"{job_id}:{tick_stamp(fire_time)}"
 
-    async def claim(self, job_id: str, fire_time: datetime) -> bool:
-        """Own this tick; True once per tick until its claim expires after the TTL."""
+    async def claim(
+        self, job_id: str, fire_time: datetime, grace_seconds: float | None = None
+    ) -> ClaimResult:
+        """Own this tick; true once per tick until its claim expires after the TTL."""
         key = self.tick_key(job_id, fire_time)
         now = self._clock()
         with self._mutex:
@@ -58,9 +63,13 @@ class MemoryTickLocks:
             for old in expired:  # bounded memory: one entry per live claim
                 del self._ticks[old]
             if key in self._ticks:
-                return False
+                return ClaimResult(ClaimCode.TAKEN, self.replica_id)
             self._ticks[key] = now + self.lock_ttl
-            return True
+            return ClaimResult(ClaimCode.WON)
+
+    def hold_while(self, job_id: str, work: concurrent.futures.Future[object]) -> None:
+        """Keep ``job_id``'s guard until ``work`` (a thread) has really ended."""
+        self._work[job_id] = work
 
     @contextlib.asynccontextmanager
     async def guard(self, job_id: str) -> AsyncIterator[bool]:
@@ -77,5 +86,13 @@ class MemoryTickLocks:
         try:
             yield True
         finally:
-            with self._mutex:
-                self._running.discard(job_id)
+            work = self._work.pop(job_id, None)
+            if work is not None and not work.done():  # cancelled, but the thread runs on
+                loop = asyncio.get_running_loop()
+                work.add_done_callback(lambda _: loop.call_soon_threadsafe(self._free, job_id))
+            else:
+                self._free(job_id)
+
+    def _free(self, job_id: str) -> None:
+        with self._mutex:
+            self._running.discard(job_id)

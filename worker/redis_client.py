@@ -24,3 +24,11 @@ def build_redis(url: str, *, timeout_seconds: float = 2.0) -> Redis:
         retry=Retry(NoBackoff(), 1),
         health_check_interval=30,
     )
+
+
+def redis_endpoint(client: Redis) -> str:
+    """``host:port`` (or the socket path) the client talks to; never the password."""
+    kwargs = client.connection_pool.connection_kwargs
+    if "path" in kwargs:
+        return str(kwargs["path"])
+    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"

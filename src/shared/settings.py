@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     batch_health_file: str | None = None  # default: <tempdir>/callback-scheduler-worker.alive
     batch_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60)
     batch_health_max_age_seconds: float = Field(default=30.0, gt=0)
+    # the largest offset between a replica's clock and the Redis server's (TIME); see README
+    batch_max_clock_skew_seconds: float = Field(default=5.0, ge=0, le=600)
+    batch_sync_pool_size: int = Field(default=8, ge=1, le=256)  # threads for plain (sync) jobs
+    batch_loop_lag_alert_seconds: float = Field(default=5.0, gt=0, le=600)  # blocked-loop alert
 
     @field_validator(
         "allowed_target_hosts",

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from shared.settings import Settings
-from tests.worker.support import RedisServer, answers
+from tests.worker.support import RedisServer, answers, seed_epoch_sync
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,24 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture
 def key_prefix(redis_url: str) -> Iterator[str]:
-    """A prefix no other test (or parallel run) uses; its keys are deleted afterwards."""
+    """A prefix no other test (or parallel run) uses; its keys are deleted afterwards.
+
+    Its epoch is seeded (``seed_epoch_sync``): tests start as a fleet that has been running
+    on this Redis for a while; the tests of the restart fence use ``fresh_prefix``.
+    """
+    prefix = f"test:worker:{os.getpid()}:{secrets.token_hex(4)}:"
+    seed_epoch_sync(redis_url, prefix)
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def fresh_prefix(redis_url: str) -> Iterator[str]:
+    """A private prefix with no epoch: as after a Redis restart that lost its memory."""
     prefix = f"test:worker:{os.getpid()}:{secrets.token_hex(4)}:"
     yield prefix
     client = redis.Redis.from_url(redis_url)

@@ -9,10 +9,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import redis
+from redis.asyncio import Redis as AsyncRedis
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,8 +38,9 @@ def answers(url: str) -> bool:
 class RedisServer:
     """A throwaway ``redis-server`` (no persistence) on a port of its own."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, debug: bool = False) -> None:
         self.port = port or free_port()
+        self.debug = debug  # allow DEBUG SLEEP (off by default since Redis 7)
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -52,6 +56,7 @@ class RedisServer:
                 "",
                 "--appendonly",
                 "no",
+                *(["--enable-debug-command", "yes"] if self.debug else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -126,3 +131,75 @@ class WebhookServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+def seed_epoch_sync(url: str, prefix: str) -> None:
+    """Record that the Redis at ``url`` has vouched for ``prefix``'s ticks since 1970.
+
+    A fleet that has been running for a while has such an epoch; without it the first
+    ``BATCH_MAX_CLOCK_SKEW_SECONDS`` of ticks are fenced (``skipped:redis_restarted``).
+    """
+    client = redis.Redis.from_url(url)
+    try:
+        run_id = client.info("server")["run_id"]
+        client.set(f"{prefix}epoch", f"{run_id}:0")
+    finally:
+        client.close()
+
+
+async def seed_epoch(client: AsyncRedis, prefix: str) -> None:
+    """``seed_epoch_sync`` with the asyncio client."""
+    run_id = (await client.info("server"))["run_id"]
+    await client.set(f"{prefix}epoch", f"{run_id}:0")
+
+
+FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+
+
+def skewed(env: dict[str, str], offset_seconds: float) -> dict[str, str]:
+    """``env`` with libfaketime preloaded: the whole process's wall clock is moved."""
+    if not FAKETIME_LIB.exists():
+        raise RuntimeError(
+            f"{FAKETIME_LIB} is missing: install the Debian package 'faketime'"
+            " (make test does it: apt-get install -y faketime)"
+        )
+    return {
+        **env,
+        "LD_PRELOAD": str(FAKETIME_LIB),
+        "FAKETIME": f"{offset_seconds:+.3f}",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
+
+
+def spawn_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start ``python -m worker`` with its output in ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen([PYTHON, "-m", "worker"], cwd=REPO, env=env, stdout=out, stderr=out)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll ``condition`` every 0.1 s; fail the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def decisions(log: Path) -> list[dict[str, Any]]:
+    """The ``batch tick`` decision lines of a worker's JSON log."""
+    found = []
+    for line in log.read_text(errors="replace").splitlines():
+        if not line.startswith("{"):
+            continue
+        record = json.loads(line)
+        if "decision" in record:
+            found.append(record)
+    return found
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Kill whatever is still running (test clean-up)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

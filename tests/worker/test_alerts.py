@@ -109,3 +109,35 @@ def test_a_failing_job_alerts_and_the_scheduler_keeps_running(settings: Settings
     assert all("RuntimeError: database said no" in t for t in failures)
     assert len(healthy) >= 2
     assert any("over its time budget: sluggish" in t for t in texts)
+
+
+def test_redis_down_alert_names_the_endpoint_and_reason_never_the_password() -> None:
+    import redis.exceptions
+
+    with WebhookServer() as hook:
+        alerter = Alerter(hook.url, endpoint="cache.internal:6380")
+        error = redis.exceptions.ConnectionError("Error 111 connecting to rediss://:hunter2@x")
+        assert asyncio.run(alerter.redis_down(alerter.reason(error))) is True
+    text = _texts(hook.received[0])
+    assert "cache.internal:6380" in text
+    assert "ConnectionError: Error 111 connecting" in text
+    assert "hunter2" not in text
+
+
+def test_a_fleet_sends_one_alert_per_incident(redis_url: str, key_prefix: str) -> None:
+    from worker.redis_client import build_redis
+
+    async def fleet() -> list[bool]:
+        clients = [build_redis(redis_url) for _ in range(4)]
+        alerters = [Alerter(hook.url, endpoint="e:1", redis=c, prefix=key_prefix) for c in clients]
+        sent = list(await asyncio.gather(*(a.redis_restarted("1795900000000") for a in alerters)))
+        sent.append(await alerters[0].redis_restarted("1795900009999"))  # a new incident
+        for c in clients:
+            await c.aclose()
+        return sent
+
+    with WebhookServer() as hook:
+        sent = asyncio.run(fleet())
+    assert sorted(sent[:4]) == [False, False, False, True]
+    assert sent[4] is True
+    assert len(hook.received) == 2

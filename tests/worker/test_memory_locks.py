@@ -42,7 +42,7 @@ def test_each_tick_is_claimed_once_until_its_claim_expires() -> None:
         before_ttl = await locks.claim("job", TICK)
         clock.now += 0.2
         after_ttl = await locks.claim("job", TICK)
-        return [first, again, other_tick, other_job, before_ttl, after_ttl]
+        return [bool(x) for x in (first, again, other_tick, other_job, before_ttl, after_ttl)]
 
     assert asyncio.run(scenario()) == [True, False, True, True, False, True]
 
@@ -51,7 +51,8 @@ def test_concurrent_claims_of_one_tick_have_one_winner() -> None:
     locks = MemoryTickLocks(lock_ttl_seconds=60)
 
     async def scenario() -> list[bool]:
-        return list(await asyncio.gather(*(locks.claim("job", TICK) for _ in range(8))))
+        claims = await asyncio.gather(*(locks.claim("job", TICK) for _ in range(8)))
+        return [bool(x) for x in claims]
 
     assert sorted(asyncio.run(scenario())) == [False] * 7 + [True]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.worker.support import PYTHON, REPO, worker_env
+from tests.worker.support import PYTHON, REPO, skewed, worker_env
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +33,8 @@ def _start(
         BATCH_HEALTH_FILE=str(alive),
         WORKER_TEST_CLOCK_OFFSET=str(offset),
     )
+    if offset:  # the whole process's wall clock moved by libfaketime (LD_PRELOAD)
+        env = skewed(env, offset)
     log = (tmp_path / f"worker-{index}.log").open("wb")
     proc = subprocess.Popen([PYTHON, "-m", module], cwd=REPO, env=env, stderr=log, stdout=log)
     return proc, alive
@@ -100,9 +102,7 @@ def test_replicas_with_clocks_three_seconds_apart_still_run_each_tick_once(
     redis_url: str, key_prefix: str, tmp_path: Path
 ) -> None:
     offsets = [0.0, 1.1, 2.2, 3.0]  # the fastest clock is 3 s ahead of the slowest
-    counts, ready, stopped = _run_fleet(
-        redis_url, key_prefix, tmp_path, offsets, "tests.worker.skewed_worker"
-    )
+    counts, ready, stopped = _run_fleet(redis_url, key_prefix, tmp_path, offsets, "worker")
     # A replica 3 s ahead fires tick T at real time T-3, the one on time at T: both compete
     # for the key of tick T, so each tick still runs once. (The note's `SET lock 1 NX EX 5`
     # would be free again 5 s later, and its key does not name the tick.)
