@@ -55,8 +55,11 @@ def test_every_name_the_template_sets_is_a_setting(cfn: dict[str, Any]) -> None:
     names = set(resolver.environment("ApiFunction")) | set(resolver.environment("ApiCallFunction"))
     env, secrets = worker_env(cfn)
     names |= set(env) | set(secrets)
+    # POWERTOOLS_* are Powertools' own; AWS_* botocore's (AWS_ENDPOINT_URL, sam local only).
     unknown = {
-        n for n in names - SETTING_NAMES - PENDING_SETTINGS if not n.startswith("POWERTOOLS_")
+        n
+        for n in names - SETTING_NAMES - PENDING_SETTINGS
+        if not n.startswith(("POWERTOOLS_", "AWS_"))
     }
     assert unknown == set(), "names the code would silently ignore"
 
@@ -86,7 +89,8 @@ def test_api_environment_satisfies_the_api_settings(
 def test_api_call_environment_is_what_the_delivery_config_reads(cfn: dict[str, Any]) -> None:
     raw = Resolver(cfn).environment("ApiCallFunction")
     reads = set(ENV_NAMES.values())
-    assert set(raw) - {"STAGE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"} <= reads
+    others = {"STAGE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "AWS_ENDPOINT_URL"}
+    assert set(raw) - others <= reads
     config = DeliveryConfig.from_env(with_samples(cfn, raw))
     assert config.signing_secrets_arn is not None
     assert raw["SIGNING_SECRETS_ARN"] == "<ref:SigningSecret>"

@@ -10,16 +10,19 @@ events/env.json applied exactly as ``--env-vars`` applies it.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import boto3
 import pytest
 
 from shared.delivery.config import DeliveryConfig
 from shared.exceptions import ConfigurationError
 from shared.settings import Settings
 from tests.support import EVENTS, FakeLambdaContext, fresh_import, load_event
+from tests.template.cfn import Resolver
 from tests.template.conftest import TEMPLATE, run
 from tests.template.test_env import SETTING_NAMES, settings_from
 
@@ -141,6 +144,29 @@ def test_settings_names_cover_every_declared_variable(sam_local: dict[str, Any])
         sam_local["ApiCallFunction"]["declared"]
     )
     pending = {"MAX_TASK_TIMEOUT_SECONDS"} - {n.upper() for n in Settings.model_fields}
-    assert {
-        n for n in declared - SETTING_NAMES - pending if not n.startswith("POWERTOOLS_")
-    } == set()
+    unknown = declared - SETTING_NAMES - pending - {"AWS_ENDPOINT_URL"}
+    assert {n for n in unknown if not n.startswith("POWERTOOLS_")} == set()
+
+
+def test_the_emulator_endpoint_is_empty_and_ignored_on_aws(
+    cfn: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `sam local --parameter-overrides SamLocalAwsEndpointUrl=...` points both functions at a
+    # moto server on the host (make sam-local-check). On AWS the value is "", which botocore
+    # ignores, and a Rule refuses any deploy that sets it (`sam local` evaluates no Rules).
+    emulator = {"SamLocalAwsEndpointUrl": "http://host.docker.internal:5000"}
+    for function in ("ApiFunction", "ApiCallFunction"):
+        assert Resolver(cfn).environment(function)["AWS_ENDPOINT_URL"] == ""
+        local = Resolver(cfn, emulator).environment(function)
+        assert local["AWS_ENDPOINT_URL"] == "http://host.docker.internal:5000"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "")
+    client = boto3.client("scheduler", region_name="ap-northeast-2")
+    assert client.meta.endpoint_url == "https://scheduler.ap-northeast-2.amazonaws.com"
+    rule = cfn["Rules"]["SamLocalEndpointNeverDeployed"]
+    assert "RuleCondition" not in rule
+    (assertion,) = rule["Assertions"]
+    assert Resolver(cfn).truth(assertion["Assert"])
+    assert not Resolver(cfn, emulator).truth(assertion["Assert"])
+    pattern = cfn["Parameters"]["SamLocalAwsEndpointUrl"]["AllowedPattern"]
+    assert re.fullmatch(pattern, "")
+    assert not re.fullmatch(pattern, "https://scheduler.example.com")
