@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,7 +84,8 @@ def start_api(env_vars: Path, overrides: list[str]) -> Iterator[str]:
             wait_for(f"http://127.0.0.1:{port}/health", 180)
             yield f"http://127.0.0.1:{port}"
         finally:
-            process.terminate()
+            # Ctrl-C: SAM stops and removes its warm containers (SIGTERM can leave one behind).
+            process.send_signal(signal.SIGINT)
             process.wait(timeout=60)
 
 
@@ -174,15 +176,30 @@ def run_cases(check: Check, moto: Emulator, folder: Path, receiver_log: Path) ->
     check.case("sam local start-api with an init error -> 503, not 200", init_error)
 
 
+def sam_containers() -> set[str]:
+    """Ids of the Lambda containers SAM runs now."""
+    argv = ["docker", "ps", "-q", "--filter", "label=sam.cli.container.type=lambda"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
+    return set(out.stdout.split())
+
+
 def main() -> int:
     gateway = bridge_gateway()
     check = Check()
+    before = sam_containers()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         log = folder / "receiver.log"
         print(f"# host services on the Docker bridge gateway {gateway}", flush=True)
         with Emulator(gateway).running() as moto, receiver(gateway, RECEIVER_PORT, log):
             run_cases(check, moto, folder, log)
+
+    def cleaned_up() -> str:
+        left = sam_containers() - before
+        expect(not left, f"containers left running: {sorted(left)}")
+        return "no Lambda container left running"
+
+    check.case("sam local leaves nothing behind", cleaned_up)
     print("sam-local-check:", "FAILED" if check.failed else "all passed", flush=True)
     return 1 if check.failed else 0
 
