@@ -16,7 +16,7 @@ PIP_VERSION := 26.3
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed-stamp
 
-.PHONY: lock test lint typecheck pytest fault-tools fmt clean sam sam-validate sam-build run demo
+.PHONY: lock test lint typecheck pytest fault-tools fmt clean sam sam-validate sam-build sam-local-check run demo
 
 $(STAMP): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ sam-validate: $(SAM_STAMP)
 sam-build: $(SAM_STAMP) $(STAMP)
 	py313_dir="$$($(BIN)/python -m tests.template.python313)" && \
 		PATH="$$py313_dir:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
+
+# `make sam-local-check`: the README's `sam local` commands for real (needs a Docker engine and
+# the Lambda python3.13 base image or its offline stand-in); PASS/FAIL per case, non-zero exit
+# on any failure. Not part of `make test`.
+sam-local-check: sam-build
+	PYTHONPATH=. $(BIN)/python -m tools.sam_local.check
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

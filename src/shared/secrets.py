@@ -49,8 +49,16 @@ def _default_client(region: str) -> Any:
     client = _clients.get(region)
     if client is None:
         import boto3  # lazy on purpose: only when an ARN must be read
+        from botocore.config import Config
 
-        client = boto3.client("secretsmanager", region_name=region)
+        # Worst case 2 x (1 + 2) s + one back-off (<= 6 s) = 12 s, so the API's request path
+        # (one read + one scheduler call) fits its Timeout (tests/template/test_timeouts.py).
+        config = Config(
+            connect_timeout=1,
+            read_timeout=2,
+            retries={"mode": "standard", "total_max_attempts": 2},
+        )
+        client = boto3.client("secretsmanager", region_name=region, config=config)
         _clients[region] = client
     return client
 

@@ -14,7 +14,8 @@ from tests.support import EVENTS, FakeLambdaContext, fresh_import, load_event
 
 REGION = "ap-northeast-2"
 ACCOUNT = "123456789012"
-GROUP = "callback-scheduler-events"
+# The group events/env.json names (what `sam local` uses), created in moto below.
+GROUP = json.loads((EVENTS / "env.json").read_text())["ApiFunction"]["SCHEDULE_GROUP_NAME"]
 EXISTING_TASK = "task-0123456789abcdef0123456789abcdef"
 
 # The documented outcome of each sample event (events/README.md says the same).

@@ -41,6 +41,9 @@ class Resolver:
         if name in PSEUDO:
             return PSEUDO[name]
         if name in self.params:
+            kind = self.cfn.get("Parameters", {}).get(name, {}).get("Type")
+            if kind == "CommaDelimitedList":
+                return self.params[name].split(",")
             return self.params[name]
         return f"<ref:{name}>"
 
@@ -61,6 +64,10 @@ class Resolver:
             return all(self.truth(a) for a in args)
         if fn == "Fn::Or":
             return any(self.truth(a) for a in args)
+        if fn == "Fn::Contains":  # Rules: is the string one of the list's items?
+            return bool(self.value(args[1]) in self.value(args[0]))
+        if fn == "Fn::EachMemberEquals":
+            return all(item == self.value(args[1]) for item in self.value(args[0]))
         raise ValueError(f"unsupported condition function {fn}")
 
     def value(self, node: Any) -> Any:
@@ -82,6 +89,9 @@ class Resolver:
                 return self.value(then if self.condition(name) else otherwise)
             if key == "Fn::Sub":
                 return self.sub(arg)
+            if key == "Fn::FindInMap":
+                table, first, second = (self.value(a) for a in arg)
+                return self.cfn["Mappings"][table][first][second]
             if key == "Fn::Join":
                 return str(arg[0]).join(str(v) for v in self.value(arg[1]))
         resolved = {k: self.value(v) for k, v in node.items()}
@@ -118,15 +128,28 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def branches(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    """A statement, or both branches of a conditional (``Fn::If``) one, minus ``NoValue``."""
+    if set(statement) != {"Fn::If"}:
+        return [statement]
+    _, then, otherwise = statement["Fn::If"]
+    return [s for s in (then, otherwise) if isinstance(s, dict) and s.get("Ref") != "AWS::NoValue"]
+
+
 def role_statements(cfn: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every statement of every inline policy of every role, with the role's logical id."""
+    """Every statement of every inline policy of every role, with the role's logical id.
+
+    A conditional statement is yielded as present (the least-privilege checks see it).
+    """
     for role_id, role in resources_of_type(cfn, "AWS::IAM::Role").items():
         for policy in role["Properties"].get("Policies", []):
             for statement in as_list(policy["PolicyDocument"]["Statement"]):
-                yield role_id, statement
+                for branch in branches(statement):
+                    yield role_id, branch
     for policy_id, policy in resources_of_type(cfn, "AWS::IAM::Policy").items():
         for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"]):
-            yield policy_id, statement
+            for branch in branches(statement):
+                yield policy_id, branch
 
 
 def references(node: Any) -> set[str]:

@@ -17,11 +17,17 @@ from tests.template.cfn import Resolver
 from tests.template.samples import with_samples
 
 SETTING_NAMES = {name.upper() for name in Settings.model_fields}
+# MAX_TASK_TIMEOUT_SECONDS is the contract branch's new setting (tasks' timeout_seconds above
+# it -> 422); the template sets it already. Until that field is in Settings it is the only
+# name allowed to be unknown here, and as soon as it is, the exemption disappears.
+PENDING_SETTINGS = {"MAX_TASK_TIMEOUT_SECONDS"} - SETTING_NAMES
 WORKER = {
     "WorkerImageUri": "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/worker:1",
     "WorkerVpcId": "vpc-0123456789abcdef0",
     "WorkerSubnetIds": "subnet-0123456789abcdef0",
-    "WorkerRedisUrlSecretArn": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:redis",
+    "WorkerRedisUrlSecretArn": (
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:redis-AbCdEf"
+    ),
 }
 
 
@@ -49,7 +55,12 @@ def test_every_name_the_template_sets_is_a_setting(cfn: dict[str, Any]) -> None:
     names = set(resolver.environment("ApiFunction")) | set(resolver.environment("ApiCallFunction"))
     env, secrets = worker_env(cfn)
     names |= set(env) | set(secrets)
-    unknown = {n for n in names - SETTING_NAMES if not n.startswith("POWERTOOLS_")}
+    # POWERTOOLS_* are Powertools' own; AWS_* botocore's (AWS_ENDPOINT_URL, sam local only).
+    unknown = {
+        n
+        for n in names - SETTING_NAMES - PENDING_SETTINGS
+        if not n.startswith(("POWERTOOLS_", "AWS_"))
+    }
     assert unknown == set(), "names the code would silently ignore"
 
 
@@ -64,7 +75,9 @@ def test_api_environment_satisfies_the_api_settings(
     # Each ARN comes from the resource the EventBridge adapter puts in the schedule.
     assert raw["SCHEDULER_ROLE_ARN"] == "<getatt:SchedulerRole.Arn>"
     assert raw["API_CALL_FUNCTION_ARN"] == "<getatt:ApiCallFunction.Arn>"
-    assert raw["DEAD_LETTER_QUEUE_ARN"] == "<getatt:DeliveryDeadLetterQueue.Arn>"
+    # The schedules' DeadLetterConfig: Scheduler's own dead letters have their own queue.
+    assert raw["DEAD_LETTER_QUEUE_ARN"] == "<getatt:SchedulerDeadLetterQueue.Arn>"
+    assert raw["DEAD_LETTER_QUEUE_URL"] == "<ref:DeliveryDeadLetterQueue>"
     assert raw["SCHEDULE_GROUP_NAME"] == "<ref:ScheduleGroup>"
     assert raw["SIGNING_SECRETS_ARN"] == "<ref:SigningSecret>"
     assert raw["API_TOKENS_ARN"] == "<ref:ApiTokensSecret>"
@@ -76,7 +89,8 @@ def test_api_environment_satisfies_the_api_settings(
 def test_api_call_environment_is_what_the_delivery_config_reads(cfn: dict[str, Any]) -> None:
     raw = Resolver(cfn).environment("ApiCallFunction")
     reads = set(ENV_NAMES.values())
-    assert set(raw) - {"STAGE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"} <= reads
+    others = {"STAGE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "AWS_ENDPOINT_URL"}
+    assert set(raw) - others <= reads
     config = DeliveryConfig.from_env(with_samples(cfn, raw))
     assert config.signing_secrets_arn is not None
     assert raw["SIGNING_SECRETS_ARN"] == "<ref:SigningSecret>"
@@ -121,7 +135,7 @@ def test_worker_container_satisfies_the_worker_settings(
     assert settings.batch_timezone == "Asia/Seoul"
     assert settings.aws_region == "ap-northeast-2"
     assert env["DEAD_LETTER_QUEUE_URL"] == "<ref:DeliveryDeadLetterQueue>"
-    slack = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:slack"
+    slack = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:slack-AbCdEf"
     task = Resolver(cfn, {**WORKER, "WorkerSlackWebhookSecretArn": slack}).value(
         cfn["Resources"]["WorkerTaskDefinition"]["Properties"]
     )

@@ -125,14 +125,19 @@ def test_every_aws_call_in_the_code_is_allowed_to_its_role(cfn: dict[str, Any]) 
 
 def test_scheduler_role_trust_and_permissions(cfn: dict[str, Any]) -> None:
     role = cfn["Resources"]["SchedulerRole"]["Properties"]
-    assert role["AssumeRolePolicyDocument"]["Statement"] == [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "scheduler.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
-        }
-    ]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+    # Confused deputy: only this account, and only schedules of this stack's group.
+    condition = Resolver(cfn).value(trust["Condition"])
+    assert condition == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnEquals": {
+            "aws:SourceArn": (
+                "arn:aws:scheduler:ap-northeast-2:123456789012:schedule-group/<ref:ScheduleGroup>"
+            )
+        },
+    }
     granted = {
         (statement["Action"], json.dumps(statement["Resource"], sort_keys=True))
         for role_id, statement in allow_statements(cfn)
@@ -140,7 +145,7 @@ def test_scheduler_role_trust_and_permissions(cfn: dict[str, Any]) -> None:
     }
     assert granted == {
         ("lambda:InvokeFunction", json.dumps({"Fn::GetAtt": ["ApiCallFunction", "Arn"]})),
-        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["DeliveryDeadLetterQueue", "Arn"]})),
+        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["SchedulerDeadLetterQueue", "Arn"]})),
     }
 
 
@@ -151,9 +156,109 @@ def test_worker_roles_trust_ecs_tasks_and_read_only_their_secrets(cfn: dict[str,
         assert [s["Principal"] for s in trust["Statement"]] == [
             {"Service": "ecs-tasks.amazonaws.com"}
         ]
+        # Only ECS tasks of this account may assume either role (confused deputy).
+        assert [resolver.value(s["Condition"]) for s in trust["Statement"]] == [
+            {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+        ]
     secrets = [
         resolver.value(s["Resource"])
         for role, s in allow_statements(cfn)
         if role == "WorkerExecutionRole" and s["Action"] == "secretsmanager:GetSecretValue"
     ]
     assert secrets == [["", "arn:aws:x"]]  # the Redis secret parameter (empty default) + Slack
+
+
+def test_every_granted_schedule_action_is_called_by_the_code(cfn: dict[str, Any]) -> None:
+    # The reverse of the check above: no scheduler permission the API never uses
+    # (scheduler:UpdateSchedule was granted and never called).
+    called = set()
+    for path in CODE_OF_ROLE["ApiFunctionRole"]:
+        for a, b in BOTO_CALL.findall((ROOT / path).read_text()):
+            method = a or b
+            if SERVICE_OF_METHOD[method] == "scheduler":
+                called.add("scheduler:" + method.title().replace("_", ""))
+    granted = {
+        action
+        for role, statement in allow_statements(cfn)
+        if role == "ApiFunctionRole"
+        for action in as_list(statement["Action"])
+        if action.startswith("scheduler:")
+    }
+    assert "scheduler:UpdateSchedule" not in granted
+    assert granted == called
+
+
+SECRET_PARAMETERS = (
+    "TargetBearerTokenArn",
+    "WorkerRedisUrlSecretArn",
+    "WorkerSlackWebhookSecretArn",
+)
+FULL_ARN = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:prod/redis-url-AbC123"
+
+
+def test_secret_parameters_accept_only_full_arns(cfn: dict[str, Any]) -> None:
+    # IAM matches a secret's full ARN (name + "-" + 6 random characters): a name or a partial
+    # ARN in a policy Resource would deploy fine and then deny every read at run time.
+    refused = [
+        "prod/redis-url",
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:prod/redis-url",
+        "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:prod/redis-url-AbC12",
+        FULL_ARN + "\n",
+        "arn:aws:ssm:ap-northeast-2:123456789012:parameter/prod/redis-url-AbC123",
+    ]
+    for name in SECRET_PARAMETERS:
+        pattern = re.compile(cfn["Parameters"][name]["AllowedPattern"])
+        assert pattern.fullmatch(FULL_ARN), name
+        assert pattern.fullmatch(""), f"{name} stays optional"
+        for value in refused:
+            assert not pattern.fullmatch(value), (name, value)
+
+
+KMS_KEY = "arn:aws:kms:ap-northeast-2:123456789012:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+def kms_grants(cfn: dict[str, Any], overrides: dict[str, str]) -> dict[str, list[Any]]:
+    """Role -> the resolved kms:Decrypt statements a deploy with ``overrides`` has."""
+    resolver = Resolver(cfn, overrides)
+    grants: dict[str, list[Any]] = {}
+    for role_id, role in resources_of_type(cfn, "AWS::IAM::Role").items():
+        if "Condition" in role and not resolver.condition(role["Condition"]):
+            continue
+        for policy in resolver.value(role["Properties"].get("Policies", [])):
+            for statement in as_list(policy["PolicyDocument"]["Statement"]):
+                if "kms:Decrypt" in as_list(statement["Action"]):
+                    grants.setdefault(role_id, []).append(statement)
+    return grants
+
+
+def test_kms_decrypt_only_with_a_customer_key_and_only_through_secrets_manager(
+    cfn: dict[str, Any],
+) -> None:
+    worker = {
+        "WorkerImageUri": "repo/worker:1",
+        "WorkerRedisUrlSecretArn": FULL_ARN,
+        "TargetBearerTokenArn": FULL_ARN,
+    }
+    assert kms_grants(cfn, worker) == {}  # aws/secretsmanager needs no grant
+    grants = kms_grants(cfn, {**worker, "SecretsKmsKeyArn": KMS_KEY})
+    assert set(grants) == {"ApiCallFunctionRole", "WorkerExecutionRole"}
+    for statements in grants.values():
+        assert statements == [
+            {
+                "Sid": statements[0]["Sid"],
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": KMS_KEY,
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": "secretsmanager.ap-northeast-2.amazonaws.com"
+                    }
+                },
+            }
+        ]
+    # A key without a bearer token secret: the function reads only the stack's own secrets.
+    only_worker = kms_grants(
+        cfn, {**worker, "TargetBearerTokenArn": "", "SecretsKmsKeyArn": KMS_KEY}
+    )
+    assert set(only_worker) == {"WorkerExecutionRole"}
+    assert re.fullmatch(cfn["Parameters"]["SecretsKmsKeyArn"]["AllowedPattern"], KMS_KEY)

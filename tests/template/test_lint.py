@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.template.cfn import Resolver
 from tests.template.conftest import REGION, TEMPLATE, run
 
 # The only cfn-lint suppressions allowed: W1030/W1031 judge a parameter's *default* ("")
@@ -42,22 +41,3 @@ def test_lint_suppressions_are_only_the_documented_ones(cfn: dict[str, Any]) -> 
     assert suppressed == ALLOWED_SUPPRESSIONS
     for logical_id in suppressed:
         assert cfn["Resources"][logical_id]["Condition"] == "HasWorker"
-
-
-def test_worker_rule_refuses_a_worker_without_vpc_or_redis_secret(cfn: dict[str, Any]) -> None:
-    rule = cfn["Rules"]["WorkerNeedsNetworkAndRedis"]
-    with_worker = Resolver(cfn, {"WorkerImageUri": "repo/worker:1"})
-    without_worker = Resolver(cfn)
-    assert with_worker.truth(rule["RuleCondition"])
-    assert not without_worker.truth(rule["RuleCondition"])
-    asserted = [with_worker.truth(a["Assert"]) for a in rule["Assertions"]]
-    assert asserted == [False, False]  # defaults are empty: a worker deploy is refused
-    complete = Resolver(
-        cfn,
-        {
-            "WorkerImageUri": "repo/worker:1",
-            "WorkerVpcId": "vpc-0123456789abcdef0",
-            "WorkerRedisUrlSecretArn": f"arn:aws:secretsmanager:{REGION}:123456789012:secret:redis",
-        },
-    )
-    assert all(complete.truth(a["Assert"]) for a in rule["Assertions"])

@@ -116,10 +116,13 @@ class EventBridgeScheduler:
                     import boto3
                     from botocore.config import Config
 
+                    # Worst case 2 x (1 + 2) s + one back-off (<= 6 s) = 12 s: with one
+                    # Secrets Manager read it stays below ApiFunction's Timeout, so a slow
+                    # answer is our 503 (tests/template/test_timeouts.py).
                     config = Config(
-                        connect_timeout=3,
-                        read_timeout=10,
-                        retries={"mode": "standard", "max_attempts": 3},
+                        connect_timeout=1,
+                        read_timeout=2,
+                        retries={"mode": "standard", "total_max_attempts": 2},
                     )
                     session = boto3.session.Session(region_name=self._region_name)
                     self._client = session.client("scheduler", config=config)
