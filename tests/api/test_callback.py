@@ -35,6 +35,7 @@ def test_signed_by_any_configured_secret_is_accepted(anonymous: TestClient, secr
         "success": True,
         "message": "Task processed successfully",
         "webhook_id": "msg_task-1",
+        "duplicate": False,
     }
 
 
