@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.exceptions import (
     AuthenticationError,
@@ -114,8 +115,23 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     if status == 400:  # FastAPI could not decode the body (not UTF-8, too deep, not JSON)
         return error_response(400, "request body is not valid JSON", "malformed_json")
+    if status == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     message = {404: "Not Found", 405: "Method Not Allowed"}.get(status, str(exc.detail))
     return error_response(status, message, HTTP_CODES.get(status, "error"), headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route accepts at this path (Starlette names only the first route's)."""
+    allowed = [
+        method
+        for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
