@@ -7,6 +7,7 @@ error here as on EventBridge. One-time tasks are deleted once they fire (EventBr
 
 from __future__ import annotations
 
+import base64
 import builtins
 import json
 import logging
@@ -42,6 +43,7 @@ from shared.scheduling.validation import (
 logger = logging.getLogger("local")
 DB_NAME = "scheduler.sqlite3"
 TASK_ID = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
+PAGE_TOKEN_PREFIX = "local-page:"  # noqa: S105 - a format, not a secret
 
 
 class LocalScheduler:
@@ -153,14 +155,13 @@ class LocalScheduler:
         page_size: int = 50,
         next_token: str | None = None,
     ) -> TaskPage:
-        """Return one page of tasks ordered by id; ``next_token`` is the last id shown."""
+        """Return one page of tasks ordered by id; ``next_token`` is opaque (the last id)."""
         validate_page_request(name_prefix=name_prefix, page_size=page_size, next_token=next_token)
-        if next_token is not None and not TASK_ID.match(next_token):
-            raise InvalidRequestError(NEXT_TOKEN_MESSAGE)
-        rows = self.store.list_tasks(name_prefix or "", page_size + 1, next_token)
+        after = _read_page_token(next_token) if next_token is not None else None
+        rows = self.store.list_tasks(name_prefix or "", page_size + 1, after)
         page = [self._public(row) for row in rows[:page_size]]
         more = len(rows) > page_size
-        return TaskPage(tasks=page, next_token=page[-1].task_id if more else None)
+        return TaskPage(tasks=page, next_token=_page_token(page[-1].task_id) if more else None)
 
     def cancel(self, task_id: str) -> None:
         """Delete the task and every run of it; no attempt of it starts afterwards.
@@ -220,3 +221,19 @@ class LocalScheduler:
             created_at=datetime.fromtimestamp(row.created_at, UTC),
             request_fingerprint=input_fingerprint(row.input),
         )
+
+
+def _page_token(last_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{PAGE_TOKEN_PREFIX}{last_id}".encode()).decode().rstrip("=")
+
+
+def _read_page_token(token: str) -> str:
+    """Return the id a page token names; any other string is the client's error (400)."""
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+    except (ValueError, UnicodeError):
+        text = ""
+    last_id = text.removeprefix(PAGE_TOKEN_PREFIX)
+    if not text.startswith(PAGE_TOKEN_PREFIX) or not TASK_ID.match(last_id):
+        raise InvalidRequestError(NEXT_TOKEN_MESSAGE)
+    return last_id

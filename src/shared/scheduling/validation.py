@@ -102,8 +102,8 @@ def validate_run_at(run_at: datetime, *, now: datetime) -> datetime:
     if ahead < MIN_LEAD_TIME:
         raise ScheduleValidationError(
             f"run_at {run_at.isoformat()} is in the past or less than "
-            f"{MIN_LEAD_TIME.total_seconds():g} s ahead (now {now.isoformat()})",
-            details={"run_at": run_at.isoformat()},
+            f"{MIN_LEAD_TIME.total_seconds():g} s ahead",
+            details={"run_at": run_at.isoformat(), "now": now.isoformat()},
         )
     if run_at - now > MAX_LEAD_TIME:
         raise ScheduleValidationError(
