@@ -18,6 +18,7 @@ MAX_DELAY_SECONDS = 366 * 24 * 3600
 TASK_ID_PATTERN = r"^[0-9A-Za-z_.-]{1,64}$"
 CLIENT_TOKEN_PATTERN = r"^[0-9A-Za-z_-]{1,64}$"  # noqa: S105 - a pattern
 HEADER_NAME_PATTERN = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
+_URI: dict[str, Any] = {"format": "uri"}
 # "exactly one of": stated in the OpenAPI document as well as enforced below.
 _EXACTLY_ONE_WHEN: dict[str, Any] = {
     "oneOf": [
@@ -89,11 +90,11 @@ class TaskCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_EXACTLY_ONE_WHEN)
 
-    target_url: str | SkipJsonSchema[None] = Field(
+    target_url: (
+        Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH, json_schema_extra=_URI)]
+        | SkipJsonSchema[None]
+    ) = Field(
         default=None,
-        min_length=1,
-        max_length=MAX_URL_LENGTH,
-        json_schema_extra={"format": "uri"},
         description="Absolute http(s) URL on the allow-list; no user info, backslash, "
         "whitespace or control character. Default: this API's /api/v1/tasks/callback route.",
     )
@@ -107,30 +108,28 @@ class TaskCreate(BaseModel):
         "Content-Length, Transfer-Encoding, Connection and webhook-* are refused.",
     )
     body: Any = Field(default_factory=dict)
-    delay_seconds: int | SkipJsonSchema[None] = Field(
-        default=None, ge=2, le=MAX_DELAY_SECONDS, description="At least 2 s (1 s lead time)."
+    delay_seconds: Annotated[int, Field(ge=2, le=MAX_DELAY_SECONDS)] | SkipJsonSchema[None] = Field(
+        default=None, description="At least 2 s (1 s lead time)."
     )
     run_at: datetime | SkipJsonSchema[None] = None
-    schedule_expression: str | SkipJsonSchema[None] = Field(
-        default=None,
-        min_length=1,
-        max_length=256,
-        examples=["cron(0 9 ? * MON-FRI *)", "rate(5 minutes)"],
-    )
-    timezone: str | SkipJsonSchema[None] = Field(
-        default=None, min_length=1, max_length=64, examples=["Asia/Seoul"]
+    schedule_expression: (
+        Annotated[str, Field(min_length=1, max_length=256)] | SkipJsonSchema[None]
+    ) = Field(default=None, examples=["cron(0 9 ? * MON-FRI *)", "rate(5 minutes)"])
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] | SkipJsonSchema[None] = Field(
+        default=None, examples=["Asia/Seoul"]
     )
     name_prefix: str = Field(
         default="task", min_length=1, max_length=31, pattern=r"^[0-9A-Za-z_.-]+$"
     )
-    client_token: str | SkipJsonSchema[None] = Field(
-        default=None,
-        pattern=CLIENT_TOKEN_PATTERN,
-        description="Idempotency key: the same token with the same request answers 200 "
-        "with the existing task; with a different request, 409.",
+    client_token: Annotated[str, Field(pattern=CLIENT_TOKEN_PATTERN)] | SkipJsonSchema[None] = (
+        Field(
+            default=None,
+            description="Idempotency key: the same token with the same request answers 200 "
+            "with the existing task; with a different request, 409.",
+        )
     )
-    timeout_seconds: float | SkipJsonSchema[None] = Field(
-        default=None, gt=0, le=900, description="At most MAX_TASK_TIMEOUT_SECONDS (25 s)."
+    timeout_seconds: Annotated[float, Field(gt=0, le=900)] | SkipJsonSchema[None] = Field(
+        default=None, description="At most MAX_TASK_TIMEOUT_SECONDS (default 25 s)."
     )
 
     @field_validator("target_url")
