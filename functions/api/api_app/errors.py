@@ -29,6 +29,8 @@ from shared.exceptions import (
 from shared.log import get_logger
 
 logger = get_logger()
+# pydantic names the member of an optional field's union in ``loc``; clients need the field
+_UNION_TAGS = frozenset({"constrained-str", "constrained-int", "constrained-float"})
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 # Most specific first: the first matching class decides the status.
@@ -92,7 +94,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [
         {
-            "loc": [_printable(part) for part in err.get("loc", ())],
+            "loc": [_printable(part) for part in err.get("loc", ()) if part not in _UNION_TAGS],
             "msg": _printable(err.get("msg")),
         }
         for err in exc.errors()
