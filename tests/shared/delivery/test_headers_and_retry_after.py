@@ -101,3 +101,10 @@ def test_retry_after_dates_are_bounded_too() -> None:
     far = format_datetime(now + timedelta(days=400), usegmt=True)
     assert retry_after_seconds(far) == MAX_RETRY_AFTER_SECONDS
     assert MAX_RETRY_AFTER_SECONDS == 300.0
+
+
+def test_at_most_50_headers() -> None:
+    fifty = {f"X-H{i}": "v" for i in range(50)}
+    assert check_headers(fifty) == fifty
+    with pytest.raises(InvalidRequestError, match="at most 50"):
+        check_headers({**fifty, "X-One-More": "v"})
