@@ -20,6 +20,8 @@ MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Whitespace, C0 controls, DEL, C1 controls and the Unicode line/paragraph separators.
 _AMBIGUOUS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
+# After urllib3's IDNA encoding: a DNS name or an IPv4 literal, or the inside of [IPv6].
+_HOST = re.compile(r"^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|[0-9a-f:.]+)$")
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ def parse_target_url(url: object) -> TargetUrl:
         host = host[1:-1]
     if not host or parts.port == 0:
         raise InvalidRequestError("target_url must be an absolute http(s) URL with a host")
+    if not _HOST.match(host):
+        raise InvalidRequestError("target_url has a host that is not a DNS name or IP address")
     return TargetUrl(
         url=str(parts.url),
         scheme=scheme,
