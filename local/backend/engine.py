@@ -133,6 +133,8 @@ class Engine:
                 self._wake.set()
 
     def _attempt(self, run: RunRow) -> None:
+        if not self.store.run_pending(run.run_id):  # cancelled after it was claimed
+            return
         now = time.time()
         if now > run.expires_at:
             self._dead_letter(run, "expired", None, "", "older than the maximum event age")

@@ -7,6 +7,7 @@ error here as on EventBridge. One-time tasks are deleted once they fire (EventBr
 
 from __future__ import annotations
 
+import base64
 import builtins
 import json
 import logging
@@ -26,6 +27,8 @@ from local.backend.store import LocalStore
 from local.backend.timing import TriggerCache
 from shared.delivery.event import ApiCallRequest
 from shared.exceptions import InvalidRequestError, ScheduleValidationError, TaskNotFoundError
+from shared.scheduling.idempotency import new_nonce, replay_or_conflict, spec_fingerprint
+from shared.scheduling.schedule_mapping import NEXT_TOKEN_MESSAGE, input_fingerprint
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
 from shared.scheduling.validation import (
     at_expression,
@@ -40,6 +43,7 @@ from shared.scheduling.validation import (
 logger = logging.getLogger("local")
 DB_NAME = "scheduler.sqlite3"
 TASK_ID = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
+PAGE_TOKEN_PREFIX = "local-page:"  # noqa: S105 - a format, not a secret
 
 
 class LocalScheduler:
@@ -105,13 +109,16 @@ class LocalScheduler:
         now = datetime.fromtimestamp(self._clock(), UTC)
         run_at = validate_run_at(spec.run_at, now=now)
         task_id = new_task_id(spec.name_prefix, spec.client_token)
-        payload = build_target_input(spec.call, task_id=task_id, recurring=False)
+        payload = build_target_input(
+            spec.call, task_id=task_id, recurring=False, nonce=new_nonce(),
+            request_fingerprint=spec_fingerprint(spec),
+        )  # fmt: skip
         expression, zone_name = at_expression(run_at, zone)
         row = TaskRow(
             task_id, "one_time", expression, zone_name, payload, now.timestamp(),
             run_at.timestamp(), spec.client_token,
         )  # fmt: skip
-        return self._created(row)
+        return self._created(row, spec)
 
     def create_recurring(self, spec: RecurringTaskSpec) -> ScheduledTask:
         """Create a task that runs on a ``cron(...)``/``rate(...)`` expression in its zone."""
@@ -124,12 +131,15 @@ class LocalScheduler:
                 details={"expression": spec.expression},
             )
         task_id = new_task_id(spec.name_prefix, spec.client_token)
-        payload = build_target_input(spec.call, task_id=task_id, recurring=True)
+        payload = build_target_input(
+            spec.call, task_id=task_id, recurring=True, nonce=new_nonce(),
+            request_fingerprint=spec_fingerprint(spec),
+        )  # fmt: skip
         row = TaskRow(
             task_id, "recurring", expression, spec.timezone, payload, now.timestamp(),
             first, spec.client_token,
         )  # fmt: skip
-        return self._created(row)
+        return self._created(row, spec)
 
     def get(self, task_id: str) -> ScheduledTask:
         """Return the task; ``TaskNotFoundError`` when unknown or already fired (one-time)."""
@@ -145,17 +155,22 @@ class LocalScheduler:
         page_size: int = 50,
         next_token: str | None = None,
     ) -> TaskPage:
-        """Return one page of tasks ordered by id; ``next_token`` is the last id shown."""
+        """Return one page of tasks ordered by id; ``next_token`` is opaque (the last id)."""
         validate_page_request(name_prefix=name_prefix, page_size=page_size, next_token=next_token)
-        if next_token is not None and not TASK_ID.match(next_token):
-            raise InvalidRequestError("next_token is not one this backend returned")
-        rows = self.store.list_tasks(name_prefix or "", page_size + 1, next_token)
+        after = _read_page_token(next_token) if next_token is not None else None
+        rows = self.store.list_tasks(name_prefix or "", page_size + 1, after)
         page = [self._public(row) for row in rows[:page_size]]
         more = len(rows) > page_size
-        return TaskPage(tasks=page, next_token=page[-1].task_id if more else None)
+        return TaskPage(tasks=page, next_token=_page_token(page[-1].task_id) if more else None)
 
     def cancel(self, task_id: str) -> None:
-        """Delete the task (and its pending retries); it never fires afterwards."""
+        """Delete the task and every run of it; no attempt of it starts afterwards.
+
+        Runs already claimed or waiting for a retry are deleted too (the engine checks that
+        a run still exists right before each attempt); an attempt already on the wire may
+        finish. A one-time task that already fired but whose delivery is still retrying is
+        cancelled the same way (its retries stop).
+        """
         if not self.store.delete_task(validate_task_id(task_id)):
             raise TaskNotFoundError(f"task {task_id!r} not found", details={"task_id": task_id})
         self._triggers.forget(task_id)
@@ -182,8 +197,12 @@ class LocalScheduler:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _created(self, row: TaskRow) -> ScheduledTask:
+    def _created(self, row: TaskRow, spec: OneTimeTaskSpec | RecurringTaskSpec) -> ScheduledTask:
         stored = self.store.insert_task(row)
+        if stored is not row:  # the id was taken: a replay of the same request, or a conflict
+            return replay_or_conflict(
+                self._public(stored), spec_fingerprint(spec), spec.client_token
+            )
         self.engine.wake(stored.next_fire_at)
         return self._public(stored)
 
@@ -205,4 +224,21 @@ class LocalScheduler:
                 if when is not None and row.kind == "recurring"
                 else None
             ),
+            request_fingerprint=input_fingerprint(row.input),
         )
+
+
+def _page_token(last_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{PAGE_TOKEN_PREFIX}{last_id}".encode()).decode().rstrip("=")
+
+
+def _read_page_token(token: str) -> str:
+    """Return the id a page token names; any other string is the client's error (400)."""
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+    except (ValueError, UnicodeError):
+        text = ""
+    last_id = text.removeprefix(PAGE_TOKEN_PREFIX)
+    if not text.startswith(PAGE_TOKEN_PREFIX) or not TASK_ID.match(last_id):
+        raise InvalidRequestError(NEXT_TOKEN_MESSAGE)
+    return last_id

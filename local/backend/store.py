@@ -21,7 +21,6 @@ from pathlib import Path
 from local.backend.records import DeadLetter, RunRow, TaskRow
 from local.backend.schema import SCHEMA
 from shared.delivery.event import SCHEDULED_TIME_PLACEHOLDER
-from shared.exceptions import TaskConflictError
 
 # Given a recurring task and the tick just materialised, return the next tick (or None).
 Advance = Callable[[TaskRow, float], float | None]
@@ -78,15 +77,10 @@ class LocalStore:
     # --- tasks -----------------------------------------------------------------------------
 
     def insert_task(self, task: TaskRow) -> TaskRow:
-        """Store a new task; an identical task under the same id (a retried create) is returned.
+        """Store a new task and return it; when the id is taken, return the stored task.
 
         One statement (its own transaction) in the common case: creating tasks is on the
-        API's hot path.
-
-        Raises
-        ------
-        TaskConflictError
-            A different task already has this id.
+        API's hot path. The caller compares request fingerprints (a replay or a conflict).
         """
         params = (
             task.task_id, task.kind, task.expression, task.timezone, task.input,
@@ -107,15 +101,7 @@ class LocalStore:
             )
         if row is None:
             return task
-        existing = TaskRow.from_row(row)
-        if (existing.kind, existing.expression, existing.timezone, existing.input) != (
-            task.kind, task.expression, task.timezone, task.input,
-        ):  # fmt: skip
-            raise TaskConflictError(
-                f"task {task.task_id!r} exists with other parameters",
-                details={"task_id": task.task_id},
-            )
-        return existing
+        return TaskRow.from_row(row)
 
     def get_task(self, task_id: str) -> TaskRow | None:
         """Return the task or None."""
@@ -132,12 +118,19 @@ class LocalStore:
         return [TaskRow.from_row(row) for row in rows]
 
     def delete_task(self, task_id: str) -> bool:
-        """Delete the task and its runs not yet claimed; False when there was no task."""
+        """Delete the task and every run of it, claimed or not; False when neither existed.
+
+        A claimed run deleted here is skipped by the engine (``run_pending``) before its
+        next attempt, and its outcome is not recorded (no retry, no dead letter).
+        """
         with self.transaction() as db:
             deleted = db.execute("DELETE FROM tasks WHERE task_id = ?", (task_id,)).rowcount
-            if deleted:
-                db.execute("DELETE FROM runs WHERE task_id = ? AND claimed = 0", (task_id,))
+            deleted += db.execute("DELETE FROM runs WHERE task_id = ?", (task_id,)).rowcount
         return bool(deleted)
+
+    def run_pending(self, run_id: int) -> bool:
+        """Return whether the run still exists (False: its task was cancelled)."""
+        return bool(self.read("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)))
 
     # --- the engine's side -----------------------------------------------------------------
 
@@ -204,10 +197,10 @@ class LocalStore:
             )
 
     def dead_letter_run(self, run: RunRow, letter: DeadLetter) -> None:
-        """Replace a run by its dead letter, atomically."""
+        """Replace a run by its dead letter, atomically (nothing when it was cancelled)."""
         with self.transaction() as db:
-            db.execute("DELETE FROM runs WHERE run_id = ?", (run.run_id,))
-            db.execute(
-                "INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                letter.to_params(),
-            )
+            if db.execute("DELETE FROM runs WHERE run_id = ?", (run.run_id,)).rowcount:
+                db.execute(
+                    "INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    letter.to_params(),
+                )

@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from local.devserver import devenv
-from shared.delivery.event import ApiCallRequest
-from shared.delivery.signing import webhook_id_for
 
 DELAY_SECONDS = 3
 WAIT_SECONDS = 15.0
@@ -84,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"the API at {base} did not accept the task ({exc}); is `make run` going?")
         return 1
     task_id = str(task["task_id"])
-    webhook_id = webhook_id_for(ApiCallRequest(target_url=base, task_id=task_id))
+    webhook_id = str(task["webhook_id"])
     print(f"scheduled {task_id} for {task.get('run_at')} (in {DELAY_SECONDS} s)")
     print(f"waiting for webhook-id {webhook_id} in {log} ...")
     if follow(log, start, (task_id, webhook_id), "task callback received"):

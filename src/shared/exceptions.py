@@ -34,6 +34,12 @@ class InvalidRequestError(CallbackSchedulerError):
     code = "invalid_request"
 
 
+class InvalidFieldError(InvalidRequestError):
+    """A request field breaks a rule only known at run time (e.g. a configured maximum)."""
+
+    code = "validation_error"
+
+
 class ScheduleValidationError(InvalidRequestError):
     """A schedule expression, time or time zone that the scheduler would not accept."""
 

@@ -3,12 +3,16 @@
 Nothing here imports boto3 at import time: the client is built lazily, only when an ARN has
 to be read, so the delivery path's cold start does not pay for it. Values fetched from
 Secrets Manager are cached per container for a short time (``ttl_seconds``) so a rotated
-secret is picked up within minutes without a call on every delivery. Secret values are
-never logged and never appear in an exception message.
+secret is picked up within minutes without a call on every delivery. When a refresh after
+the TTL fails, the last good value is served for at most ``MAX_STALE_SECONDS`` more (a
+Secrets Manager blip does not turn every request into a 503 or every delivery into a retry),
+and only one refresh per secret runs at a time: while it runs, other threads get the last
+good value. Secret values are never logged and never appear in an exception message.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -17,10 +21,13 @@ from typing import Any
 from shared.exceptions import BackendUnavailableError, ConfigurationError
 
 DEFAULT_TTL_SECONDS = 300.0
+MAX_STALE_SECONDS = 900.0
 
 _lock = threading.Lock()
-_cache: dict[str, tuple[float, str]] = {}
+_cache: dict[str, tuple[float, str]] = {}  # arn -> (fresh until, value)
+_refreshing: dict[str, threading.Lock] = {}
 _clients: dict[str, Any] = {}
+logger = logging.getLogger("shared.secrets")
 
 
 def split_values(raw: str) -> tuple[str, ...]:
@@ -94,15 +101,42 @@ def fetch_secret_string(
     Raises
     ------
     BackendUnavailableError
-        Secrets Manager could not be read (the message names the ARN, never a value).
+        Secrets Manager could not be read and no value read in the last
+        ``ttl_seconds + MAX_STALE_SECONDS`` is available (the message names the ARN, never
+        a value).
     ConfigurationError
         The secret has no SecretString (binary secrets are not supported).
     """
     now = clock()
     with _lock:
         hit = _cache.get(arn)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        refresh = _refreshing.setdefault(arn, threading.Lock())
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    usable = hit is not None and now < hit[0] + MAX_STALE_SECONDS
+    if not refresh.acquire(blocking=not usable):
+        assert hit is not None
+        return hit[1]  # another thread is refreshing: serve the last good value meanwhile
+    try:
+        with _lock:
+            latest = _cache.get(arn)
+        if latest is not None and latest[0] > now:  # refreshed while we waited
+            return latest[1]
+        try:
+            value = _read(arn, region, client)
+        except BackendUnavailableError:
+            if usable and hit is not None:
+                logger.warning("secret %s could not be refreshed; serving the last good value", arn)
+                return hit[1]
+            raise
+        with _lock:
+            _cache[arn] = (clock() + ttl_seconds, value)
+        return value
+    finally:
+        refresh.release()
+
+
+def _read(arn: str, region: str, client: Any) -> str:
     sm = client if client is not None else _default_client(region_of_arn(arn, region))
     try:
         response = sm.get_secret_value(SecretId=arn)
@@ -113,8 +147,6 @@ def fetch_secret_string(
     value = response.get("SecretString")
     if not isinstance(value, str):
         raise ConfigurationError(f"secret {arn} has no SecretString")
-    with _lock:
-        _cache[arn] = (now + ttl_seconds, value)
     return value
 
 
@@ -185,3 +217,4 @@ def clear_secret_cache() -> None:
     with _lock:
         _cache.clear()
         _clients.clear()
+        _refreshing.clear()

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     retry_max_attempts: int = Field(default=2, ge=0, le=185)
     max_event_age_seconds: int = Field(default=3600, ge=60, le=86400)
     delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=900)
+    # a task's own timeout_seconds above this is refused (422): what the delivery can wait
+    max_task_timeout_seconds: float = Field(default=25.0, gt=0, le=900)
 
     # --- local backend (issue 7) ---
     local_state_dir: str = ".local"

@@ -32,7 +32,6 @@ def stubbed() -> Iterator[tuple[TestClient, Stubber]]:
     ("aws_code", "status", "code"),
     [
         ("ThrottlingException", 429, "throttled"),
-        ("ConflictException", 409, "task_conflict"),
         ("ValidationException", 422, "invalid_schedule"),
         ("InternalServerException", 503, "backend_unavailable"),
     ],
@@ -46,6 +45,48 @@ def test_create_maps_backend_errors(
     assert response.status_code == status, response.text
     assert response.json()["code"] == code
     stubber.assert_no_pending_responses()
+
+
+def test_our_own_misconfiguration_is_a_503_configuration_error(
+    stubbed: tuple[TestClient, Stubber],
+) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error(
+        "create_schedule",
+        service_error_code="ValidationException",
+        service_message="The execution role you provide must allow AWS EventBridge Scheduler "
+        "to assume the role.",
+    )
+    response = client.post("/api/v1/tasks", json={"delay_seconds": 120})
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "configuration_error"
+
+
+def test_name_taken_by_a_vanished_schedule_is_a_conflict(
+    stubbed: tuple[TestClient, Stubber],
+) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error("create_schedule", service_error_code="ConflictException")
+    stubber.add_client_error(
+        "get_schedule", service_error_code="ResourceNotFoundException", http_status_code=404
+    )
+    response = client.post("/api/v1/tasks", json={"delay_seconds": 120, "client_token": "t-1"})
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "task_conflict"
+    stubber.assert_no_pending_responses()
+
+
+def test_made_up_next_token_is_a_400_naming_the_client(
+    stubbed: tuple[TestClient, Stubber],
+) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error("list_schedules", service_error_code="ValidationException")
+    response = client.get("/api/v1/tasks", params={"next_token": "made-up"})
+    assert response.status_code == 400, response.text
+    assert response.json() == {
+        "message": "next_token is not one this backend returned",
+        "code": "invalid_request",
+    }
 
 
 def test_get_maps_not_found(stubbed: tuple[TestClient, Stubber]) -> None:

@@ -102,8 +102,8 @@ def test_list_rejects_bad_paging(client: TestClient, params: dict[str, Any], sta
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
 def test_bad_task_id_is_rejected(client: TestClient, method: str) -> None:
     response = client.request(method, "/api/v1/tasks/" + "x" * 65)
-    assert response.status_code == 400
-    assert response.json()["code"] == "invalid_request"
+    assert response.status_code == 422  # a field error, like every other one
+    assert response.json()["code"] == "validation_error"
 
 
 def test_unknown_route_uses_the_error_shape(client: TestClient) -> None:

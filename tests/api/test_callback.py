@@ -35,6 +35,7 @@ def test_signed_by_any_configured_secret_is_accepted(anonymous: TestClient, secr
         "success": True,
         "message": "Task processed successfully",
         "webhook_id": "msg_task-1",
+        "duplicate": False,
     }
 
 
@@ -69,3 +70,32 @@ def test_signed_but_not_a_callback_body_is_a_400(anonymous: TestClient) -> None:
     response = anonymous.post(PATH, content=body, headers=signed_headers(SIGNING_SECRET, body))
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_request"
+
+
+def test_a_replayed_delivery_is_acknowledged_but_processed_once(
+    anonymous: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = signed_headers(SIGNING_SECRET, BODY)
+    answers = [anonymous.post(PATH, content=BODY, headers=headers) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.json()["duplicate"] for a in answers] == [False, True, True]
+    assert answers[1].json()["message"] == "Duplicate delivery ignored"
+    processed = [r for r in caplog.records if r.getMessage() == "task callback received"]
+    assert len(processed) == 1
+
+
+def test_replay_memory_covers_the_tolerance_window_and_is_bounded() -> None:
+    from api_app.replays import REMEMBER_SECONDS, ReplayGuard
+
+    now = [1000.0]
+    guard = ReplayGuard(max_entries=3, clock=lambda: now[0])
+    assert REMEMBER_SECONDS == 600  # timestamps are accepted 5 minutes either way
+    assert guard.first_time("a")
+    assert not guard.first_time("a")
+    now[0] += 599.0
+    assert not guard.first_time("a")
+    now[0] += 1.0
+    assert guard.first_time("a")  # outside the window the signature check refuses it anyway
+    for name in ("b", "c", "d"):
+        assert guard.first_time(name)
+    assert guard.first_time("a")  # the oldest was dropped to stay within 3 entries

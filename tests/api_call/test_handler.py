@@ -14,7 +14,7 @@ import pytest
 
 from api_call.handler import lambda_handler
 from shared.delivery.core import MAX_ERROR_BODY_BYTES
-from shared.exceptions import ConfigurationError, RetryableDeliveryError
+from shared.exceptions import RetryableDeliveryError
 from tests.api_call.conftest import FUNCTION_ARN, DeadLetterQueue, FakeLambdaContext
 from tests.shared.delivery.receiver import (
     CALLBACK_PATH,
@@ -95,11 +95,76 @@ def test_invalid_event_is_dead_lettered(
     assert record["responsePayload"]["code"] == "invalid_request"
 
 
-def test_permanent_failure_without_a_queue_is_raised_not_swallowed(
-    receiver: Receiver, lambda_context: FakeLambdaContext
+def test_no_dead_letter_queue_never_repeats_the_http_attempt(
+    receiver: Receiver, lambda_context: FakeLambdaContext, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with pytest.raises(ConfigurationError, match="DEAD_LETTER_QUEUE_URL"):
-        lambda_handler({"target_url": receiver.url("/missing")}, lambda_context)
+    event = {"target_url": receiver.url("/missing"), "headers": {"X-Api-Key": "k-secret-1"}}
+    result = lambda_handler(event, lambda_context)  # returns: a raise makes Lambda retry
+    body = json.loads(result["body"])
+    assert (result["statusCode"], body["success"], body["dead_letter_failed"]) == (
+        404,
+        False,
+        True,
+    )
+    assert len(receiver.requests) == 1
+    logged = [r for r in caplog.records if "dead letter could not be sent" in r.getMessage()]
+    assert len(logged) == 1
+    assert "k-secret-1" not in caplog.text  # the record is logged with headers redacted
+
+
+def test_sqs_failing_never_repeats_the_http_attempt(
+    receiver: Receiver,
+    lambda_context: FakeLambdaContext,
+    dead_letter_queue: DeadLetterQueue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dead_letter_queue.client.delete_queue(QueueUrl=dead_letter_queue.url)  # SQS now refuses
+    result = lambda_handler({"target_url": receiver.url("/missing")}, lambda_context)
+    assert json.loads(result["body"])["dead_letter_failed"] is True
+    assert len(receiver.requests) == 1
+
+
+def test_ambiguous_url_reaches_nobody_and_is_dead_lettered(
+    lambda_context: FakeLambdaContext,
+    dead_letter_queue: DeadLetterQueue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # urlsplit reads the host as hooks.partner.io; urllib3 would connect to 127.0.0.1
+    with running_receiver(("whsec_" + base64.b64encode(b"s" * 32).decode(),)) as local:
+        monkeypatch.setenv("ALLOWED_TARGET_HOSTS", "hooks.partner.io")
+        monkeypatch.setenv("SIGNING_SECRETS", "whsec_" + base64.b64encode(b"s" * 32).decode())
+        monkeypatch.setenv("TARGET_BEARER_TOKEN", "bearer-for-partner-only")
+        event = {"target_url": f"http://127.0.0.1:{local.port}\\@hooks.partner.io/x"}
+        result = lambda_handler(event, lambda_context)
+        assert local.requests == []
+    assert json.loads(result["body"])["success"] is False
+    [record] = dead_letter_queue.messages()
+    assert record["responsePayload"]["code"] == "invalid_request"
+    assert record["requestPayload"] == event
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Split": "a\r\nInjected: 1"},
+        {"X-Nul": "a\x00b"},
+        {"X-Korean": "안녕"},
+        {"Bad Name": "v"},
+        {"X:Colon": "v"},
+    ],
+)
+def test_unsendable_header_from_elsewhere_is_permanent_not_retried(
+    receiver: Receiver,
+    lambda_context: FakeLambdaContext,
+    dead_letter_queue: DeadLetterQueue,
+    headers: dict[str, str],
+) -> None:
+    event = {"target_url": receiver.url(CALLBACK_PATH), "headers": headers}
+    result = lambda_handler(event, lambda_context)  # no raise: Lambda would retry twice
+    assert json.loads(result["body"])["error"] == "invalid_request"
+    assert receiver.requests == []
+    [record] = dead_letter_queue.messages()
+    assert record["responsePayload"]["reason"] == "invalid_request"
 
 
 def test_import_pulls_in_neither_pydantic_nor_boto3() -> None:

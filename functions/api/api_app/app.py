@@ -15,6 +15,7 @@ from api_app.backend import (
 )
 from api_app.errors import install_error_handlers
 from api_app.limits import BodySizeLimitMiddleware
+from api_app.replays import ReplayGuard
 from api_app.routes import callback, health, schedule_preview, tasks
 from shared.settings import Settings, get_settings
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.task_scheduler = build_task_scheduler(settings)
     app.state.batch_worker = None
+    app.state.callback_replays = ReplayGuard()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware)
     app.include_router(health.router)

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.exceptions import (
     AuthenticationError,
@@ -16,6 +17,7 @@ from shared.exceptions import (
     CallbackSchedulerError,
     ConfigurationError,
     ForbiddenError,
+    InvalidFieldError,
     InvalidRequestError,
     PayloadTooLargeError,
     ScheduleValidationError,
@@ -27,10 +29,14 @@ from shared.exceptions import (
 from shared.log import get_logger
 
 logger = get_logger()
+# pydantic names the member of an optional field's union in ``loc``; clients need the field
+_UNION_TAGS = frozenset({"constrained-str", "constrained-int", "constrained-float"})
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 # Most specific first: the first matching class decides the status.
 STATUS_BY_ERROR: tuple[tuple[type[CallbackSchedulerError], int], ...] = (
     (PayloadTooLargeError, 413),
+    (InvalidFieldError, 422),
     (ScheduleValidationError, 422),
     (TargetNotAllowedError, 422),
     (InvalidRequestError, 400),
@@ -53,11 +59,18 @@ class ErrorPublic(BaseModel):
 
 
 def error_response(
-    status: int, message: str, code: str, *, errors: list[dict[str, Any]] | None = None
+    status: int,
+    message: str,
+    code: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """Build the one error shape; ``errors`` lists field problems for 422s."""
-    body = ErrorPublic(message=message, code=code, errors=errors)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    body = ErrorPublic(message=_printable(message), code=code, errors=errors)
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
@@ -80,7 +93,10 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [
-        {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
+        {
+            "loc": [_printable(part) for part in err.get("loc", ()) if part not in _UNION_TAGS],
+            "msg": _printable(err.get("msg")),
+        }
         for err in exc.errors()
     ]
     if any(err.get("type") == "json_invalid" for err in exc.errors()):
@@ -90,10 +106,34 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, message, "validation_error", errors=problems)
 
 
+def _printable(value: object) -> str:
+    """Return ``value`` as text that can always be encoded (lone surrogates escaped)."""
+    return str(value if value is not None else "").encode("utf-8", "backslashreplace").decode()
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-    return error_response(exc.status_code, str(exc.detail), codes.get(exc.status_code, "error"))
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if status == 400:  # FastAPI could not decode the body (not UTF-8, too deep, not JSON)
+        return error_response(400, "request body is not valid JSON", "malformed_json")
+    if status == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    message = {404: "Not Found", 405: "Method Not Allowed"}.get(status, str(exc.detail))
+    return error_response(status, message, HTTP_CODES.get(status, "error"), headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route accepts at this path (Starlette names only the first route's)."""
+    allowed = [
+        method
+        for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -112,11 +152,11 @@ def install_error_handlers(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorPublic, "description": description}
     for status, description in (
-        (400, "Malformed request (e.g. body is not JSON)"),
+        (400, "Malformed request (body not UTF-8 JSON) or a next_token we did not issue"),
         (401, "Missing or invalid credentials"),
         (413, "Request or task input too large"),
         (422, "Invalid field, schedule, time zone or target"),
         (429, "Throttled by the scheduling backend"),
-        (503, "Scheduling backend unavailable"),
+        (503, "Scheduling backend unavailable or misconfigured"),
     )
 }

@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from shared.delivery.event import check_json_value
+from shared.delivery.headers import MAX_HEADER_VALUE_LENGTH, check_headers
+from shared.delivery.urls import MAX_URL_LENGTH, parse_target_url
+from shared.exceptions import InvalidRequestError
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 MAX_DELAY_SECONDS = 366 * 24 * 3600
+TASK_ID_PATTERN = r"^[0-9A-Za-z_.-]{1,64}$"
+CLIENT_TOKEN_PATTERN = r"^[0-9A-Za-z_-]{1,64}$"  # noqa: S105 - a pattern
+HEADER_NAME_PATTERN = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
+_URI: dict[str, Any] = {"format": "uri"}
+# "exactly one of": stated in the OpenAPI document as well as enforced below.
+_EXACTLY_ONE_WHEN: dict[str, Any] = {
+    "oneOf": [
+        {"required": ["delay_seconds"]},
+        {"required": ["run_at"]},
+        {"required": ["schedule_expression"]},
+    ]
+}
+
+
+def _checked(check: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a shared check; its ``InvalidRequestError`` becomes pydantic's ``ValueError``."""
+    try:
+        return check(*args, **kwargs)
+    except InvalidRequestError as exc:
+        raise ValueError(exc.message) from None
 
 
 class TaskScheduleRequest(BaseModel):
@@ -18,6 +44,12 @@ class TaskScheduleRequest(BaseModel):
 
     delay_minutes: int = Field(ge=1, le=MAX_DELAY_SECONDS // 60, examples=[30])
     data: dict[str, Any] = Field(default_factory=dict, examples=[{"payment_id": 12345}])
+
+    @field_validator("data")
+    @classmethod
+    def _sendable_data(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _checked(check_json_value, value, "data")
+        return value
 
 
 class TaskScheduled(BaseModel):
@@ -45,6 +77,7 @@ class TaskCallbackAck(BaseModel):
     success: bool = True
     message: str = "Task processed successfully"
     webhook_id: str
+    duplicate: bool = False
 
 
 class TaskCreate(BaseModel):
@@ -55,27 +88,65 @@ class TaskCreate(BaseModel):
     on an EventBridge ``cron(...)`` (six fields) or ``rate(...)`` expression in ``timezone``.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_EXACTLY_ONE_WHEN)
 
-    target_url: AnyHttpUrl | None = Field(
-        default=None, description="Default: this API's /api/v1/tasks/callback route."
+    target_url: (
+        Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH, json_schema_extra=_URI)]
+        | SkipJsonSchema[None]
+    ) = Field(
+        default=None,
+        description="Absolute http(s) URL on the allow-list; no user info, backslash, "
+        "whitespace or control character. Default: this API's /api/v1/tasks/callback route.",
     )
     method: HttpMethod = "POST"
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[
+        Annotated[str, Field(pattern=HEADER_NAME_PATTERN)],
+        Annotated[str, Field(max_length=MAX_HEADER_VALUE_LENGTH)],
+    ] = Field(
+        default_factory=dict,
+        description="RFC 9110 names; visible ASCII values. Authorization, Host, "
+        "Content-Length, Transfer-Encoding, Connection and webhook-* are refused.",
+    )
     body: Any = Field(default_factory=dict)
-    delay_seconds: int | None = Field(
-        default=None, ge=2, le=MAX_DELAY_SECONDS, description="At least 2 s (1 s lead time)."
+    delay_seconds: Annotated[int, Field(ge=2, le=MAX_DELAY_SECONDS)] | SkipJsonSchema[None] = Field(
+        default=None, description="At least 2 s (1 s lead time)."
     )
-    run_at: datetime | None = None
-    schedule_expression: str | None = Field(
-        default=None, max_length=256, examples=["cron(0 9 ? * MON-FRI *)", "rate(5 minutes)"]
+    run_at: datetime | SkipJsonSchema[None] = None
+    schedule_expression: (
+        Annotated[str, Field(min_length=1, max_length=256)] | SkipJsonSchema[None]
+    ) = Field(default=None, examples=["cron(0 9 ? * MON-FRI *)", "rate(5 minutes)"])
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] | SkipJsonSchema[None] = Field(
+        default=None, examples=["Asia/Seoul"]
     )
-    timezone: str | None = Field(default=None, max_length=64, examples=["Asia/Seoul"])
     name_prefix: str = Field(
         default="task", min_length=1, max_length=31, pattern=r"^[0-9A-Za-z_.-]+$"
     )
-    client_token: str | None = Field(default=None, min_length=1, max_length=64)
-    timeout_seconds: float | None = Field(default=None, gt=0, le=900)
+    client_token: Annotated[str, Field(pattern=CLIENT_TOKEN_PATTERN)] | SkipJsonSchema[None] = (
+        Field(
+            default=None,
+            description="Idempotency key: the same token with the same request answers 200 "
+            "with the existing task; with a different request, 409.",
+        )
+    )
+    timeout_seconds: Annotated[float, Field(gt=0, le=900)] | SkipJsonSchema[None] = Field(
+        default=None, description="At most MAX_TASK_TIMEOUT_SECONDS (default 25 s)."
+    )
+
+    @field_validator("target_url")
+    @classmethod
+    def _one_url_parser(cls, value: str | None) -> str | None:
+        return None if value is None else _checked(parse_target_url, value).url
+
+    @field_validator("headers")
+    @classmethod
+    def _sendable_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        return dict(_checked(check_headers, value, creating=True))
+
+    @field_validator("body")
+    @classmethod
+    def _sendable_body(cls, value: Any) -> Any:
+        _checked(check_json_value, value, "body")
+        return value
 
     @model_validator(mode="after")
     def _exactly_one_when(self) -> Self:
@@ -109,6 +180,11 @@ class TaskPublic(BaseModel):
     created_at: datetime | None = None
     next_run_at: datetime | None = Field(
         default=None, description="Recurring tasks: the next tick, in the task's time zone."
+    )
+    webhook_id: str | None = Field(
+        default=None,
+        description="The webhook-id its delivery will carry (one-time tasks; a recurring "
+        "task's ticks each get their own).",
     )
 
 

@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 from api_app.models import TaskCreate, TaskPublic
 from api_app.targets import callback_url, ensure_target_allowed
 from shared.delivery.event import ApiCallRequest
+from shared.delivery.signing import webhook_id_for
+from shared.exceptions import InvalidFieldError
+from shared.scheduling.idempotency import fingerprint
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask
 from shared.scheduling.validation import validate_timezone
 from shared.settings import Settings
@@ -16,7 +19,19 @@ TaskSpec = OneTimeTaskSpec | RecurringTaskSpec
 
 
 def to_task_spec(payload: TaskCreate, settings: Settings, *, now: datetime) -> TaskSpec:
-    """Build the port's spec from a ``TaskCreate``; validate time zone and target first."""
+    """Build the port's spec from a ``TaskCreate``; validate time zone and target first.
+
+    The spec's ``request_fingerprint`` hashes the request as the client sent it (not the
+    computed run time), so a create retried later with the same ``client_token`` and
+    ``delay_seconds`` is recognised as the same request.
+    """
+    limit = settings.max_task_timeout_seconds
+    if payload.timeout_seconds is not None and payload.timeout_seconds > limit:
+        raise InvalidFieldError(
+            f"timeout_seconds: at most {limit:g} s (MAX_TASK_TIMEOUT_SECONDS)",
+            details={"max": limit},
+        )
+    request_fingerprint = fingerprint(payload.model_dump(mode="json", exclude={"client_token"}))
     zone_name = payload.timezone or "UTC"
     zone = validate_timezone(zone_name)
     target = str(payload.target_url) if payload.target_url else callback_url(settings)
@@ -35,6 +50,7 @@ def to_task_spec(payload: TaskCreate, settings: Settings, *, now: datetime) -> T
             timezone=zone_name,
             name_prefix=payload.name_prefix,
             client_token=payload.client_token,
+            request_fingerprint=request_fingerprint,
         )
     if payload.delay_seconds is not None:
         run_at = now + timedelta(seconds=payload.delay_seconds)
@@ -47,6 +63,7 @@ def to_task_spec(payload: TaskCreate, settings: Settings, *, now: datetime) -> T
         timezone=zone_name,
         name_prefix=payload.name_prefix,
         client_token=payload.client_token,
+        request_fingerprint=request_fingerprint,
     )
 
 
@@ -78,6 +95,7 @@ def to_public(task: ScheduledTask) -> TaskPublic:
         method=task.call.method if task.call else None,
         created_at=task.created_at,
         next_run_at=_in_zone(task.next_run_at, task.timezone),
+        webhook_id=(webhook_id_for(task.call) if task.call and task.kind == "one_time" else None),
     )
 
 

@@ -3,9 +3,13 @@
 Outcomes: 2xx -> ``{"statusCode": 200, "body": "{\"success\": true, \"api_status\": 200}"}``;
 retryable (408/429/5xx/timeout/connection error) -> the error is raised so Lambda's async
 retries and the on-failure destination take over; permanent (other 4xx/3xx, a target not on
-the allow-list, an event that cannot be parsed) -> the event is dead-lettered to
-DEAD_LETTER_QUEUE_URL and a ``success: false`` result is returned. Nothing heavy is done at
-import: the configuration is read from the environment per invocation (microseconds).
+the allow-list, an event that cannot be parsed or sent) -> the event is dead-lettered to
+DEAD_LETTER_QUEUE_URL and a ``success: false`` result is returned. If the dead letter cannot
+be sent (no queue configured, SQS failing) the handler still returns (never raises): a raise
+would make Lambda retry the invocation and the target would receive a permanently failing
+request again. The record is then logged at ERROR with headers redacted
+(``dead_letter_failed``). Nothing heavy is done at import: the configuration is read from
+the environment per invocation (microseconds).
 """
 
 from __future__ import annotations
@@ -49,11 +53,31 @@ def dead_letter(
         request_id=getattr(context, "aws_request_id", None),
         executed_version=getattr(context, "function_version", None) or "$LATEST",
     )
-    message_id = send_dead_letter(
-        record, queue_url=config.dead_letter_queue_url, region=config.aws_region
-    )
     status = record["responsePayload"]["status"]
     task_id = event.get("task_id") if isinstance(event, dict) else None
+    try:
+        message_id: str | None = send_dead_letter(
+            record, queue_url=config.dead_letter_queue_url, region=config.aws_region
+        )
+    except Exception as exc:  # a raise would make Lambda repeat the HTTP attempt
+        logger.error(
+            "dead letter could not be sent; the call is NOT retried",
+            extra={
+                "correlation_id": task_id,
+                "code": error.code,
+                "status": status,
+                "dead_letter_error": f"{type(exc).__name__}: {exc}",
+                "record": redacted_record(record),
+            },
+        )
+        body = {
+            "success": False,
+            "api_status": status,
+            "error": error.code,
+            "message": error.message,
+            "dead_letter_failed": True,
+        }
+        return {"statusCode": status or 400, "body": json.dumps(body)}
     logger.error(
         "permanent failure dead-lettered",
         extra={
@@ -71,3 +95,13 @@ def dead_letter(
         "dead_letter_message_id": message_id,
     }
     return {"statusCode": status or 400, "body": json.dumps(body)}
+
+
+def redacted_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of a dead-letter record whose event headers are redacted for a log."""
+    from shared.delivery.logs import redact_headers
+
+    payload = record.get("requestPayload")
+    if isinstance(payload, dict) and isinstance(payload.get("headers"), dict):
+        payload = {**payload, "headers": redact_headers(payload["headers"])}
+    return {**record, "requestPayload": payload}

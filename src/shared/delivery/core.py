@@ -4,8 +4,10 @@
 returns a ``DeliveryResult`` for a 2xx and otherwise raises: ``RetryableDeliveryError`` for
 408/429/5xx/timeouts/connection errors (and for a missing or unreadable secret, which an
 operator can fix before the retries run out), ``PermanentDeliveryError`` for any other
-status (3xx are not followed: a redirect could lead off the allow-list) and for a target
-that is not allowed (refused before any network traffic).
+status (3xx are not followed: a redirect could lead off the allow-list) and for a call
+that must not be sent: a target that is not allowed or an ambiguous URL, a header that is
+not sendable, a body that is not valid UTF-8 JSON (all refused before any network traffic).
+The URL is parsed once (``shared.delivery.urls``) and the normalised URL is what is sent.
 """
 
 from __future__ import annotations
@@ -13,20 +15,23 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import urllib3
-from urllib3.exceptions import HTTPError, LocationValueError
+from urllib3.exceptions import HTTPError, InvalidHeader, LocationValueError
+from urllib3.util.retry import Retry
 
-from shared.delivery.allowlist import host_of, is_host_allowed
+from shared.delivery.allowlist import allowed_host_patterns, target_allowed
 from shared.delivery.config import DeliveryConfig
-from shared.delivery.event import ApiCallRequest
+from shared.delivery.event import ApiCallRequest, check_json_value
+from shared.delivery.headers import COMPUTED_HEADERS, check_headers
 from shared.delivery.logs import loggable_url, logger, redact_headers
-from shared.delivery.signing import SIGNATURE_HEADERS, sign_headers, webhook_id_for
+from shared.delivery.signing import sign_headers, webhook_id_for
+from shared.delivery.urls import TargetUrl, parse_target_url
 from shared.exceptions import (
     BackendUnavailableError,
     ConfigurationError,
+    InvalidRequestError,
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
@@ -34,10 +39,9 @@ from shared.exceptions import (
 MAX_ERROR_BODY_BYTES = 1024
 MAX_READ_BYTES = 64 * 1024
 RETRYABLE_STATUSES = frozenset({408, 429})
-# Headers an event may not set: we compute them, or they would confuse the request.
-_RESERVED = frozenset(
-    {"host", "content-length", "transfer-encoding", "connection", "authorization"}
-)
+# A Retry-After longer than this is read as this (a target cannot park a delivery for days).
+MAX_RETRY_AFTER_SECONDS = 300.0
+_RETRY_AFTER = Retry(total=False)
 
 http_pool = urllib3.PoolManager(num_pools=8, maxsize=4, retries=False)
 
@@ -59,20 +63,21 @@ def encode_body(call: ApiCallRequest) -> bytes:
     return json.dumps(call.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
-    """Parse a ``Retry-After`` header (delta seconds or an HTTP date) into seconds >= 0."""
-    if not value:
+def retry_after_seconds(value: str | None) -> float | None:
+    """Parse a ``Retry-After`` header with urllib3 into seconds in [0, 300].
+
+    Delta seconds must be a non-negative integer and an HTTP date is counted from now (a
+    past date is 0), exactly as urllib3 reads them; anything else (``inf``, ``nan``,
+    ``1e9``, ``-5``, garbage) is ``None`` (no hint). Values are capped at
+    ``MAX_RETRY_AFTER_SECONDS``.
+    """
+    if not value or not value.strip():
         return None
-    value = value.strip()
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
+        seconds = _RETRY_AFTER.parse_retry_after(value.strip())
+    except (InvalidHeader, ValueError, OverflowError):
         return None
-    return max(0.0, when - (time.time() if now is None else now))
+    return min(max(0.0, float(seconds)), MAX_RETRY_AFTER_SECONDS)
 
 
 def trim_body(data: bytes, limit: int = MAX_ERROR_BODY_BYTES) -> str:
@@ -83,9 +88,7 @@ def trim_body(data: bytes, limit: int = MAX_ERROR_BODY_BYTES) -> str:
 def build_headers(call: ApiCallRequest, payload: bytes, config: DeliveryConfig) -> dict[str, str]:
     """Return the outgoing headers: the event's, Content-Type, the signature and the token."""
     headers = {
-        name: value
-        for name, value in call.headers.items()
-        if name.lower() not in _RESERVED and name.lower() not in SIGNATURE_HEADERS
+        name: value for name, value in call.headers.items() if name.lower() not in COMPUTED_HEADERS
     }
     if payload and not any(name.lower() == "content-type" for name in headers):
         headers["Content-Type"] = "application/json"
@@ -137,12 +140,15 @@ def deliver(
     """
     webhook_id = webhook_id_for(call)
     log = {"correlation_id": call.task_id or webhook_id, "webhook_id": webhook_id}
-    target = {"method": call.method, "url": loggable_url(call.target_url)}
-    if not is_host_allowed(call.target_url, config):
+    parsed = _sendable(call, log)
+    url = parsed.url
+    target = {"method": call.method, "url": loggable_url(url)}
+    patterns = allowed_host_patterns(config.api_base_url, config.allowed_target_hosts)
+    if not target_allowed(parsed, patterns):
         logger.warning("target not allowed", extra={**log, **target})
         raise PermanentDeliveryError(
-            f"target host {host_of(call.target_url)!r} is not on the allow-list",
-            details={"reason": "target_not_allowed", "host": host_of(call.target_url)},
+            f"target host {parsed.host!r} is not on the allow-list",
+            details={"reason": "target_not_allowed", "host": parsed.host},
         )
     payload = encode_body(call)
     headers = build_headers(call, payload, config)
@@ -152,7 +158,7 @@ def deliver(
     try:
         response = (http or http_pool).request(
             call.method,
-            call.target_url,
+            url,
             body=payload or None,
             headers=headers,
             timeout=urllib3.Timeout(total=timeout),
@@ -161,7 +167,9 @@ def deliver(
             preload_content=False,
         )
     except LocationValueError as exc:
-        raise PermanentDeliveryError(f"invalid target URL: {type(exc).__name__}") from exc
+        raise PermanentDeliveryError(
+            f"invalid target URL: {type(exc).__name__}", details={"reason": "invalid_request"}
+        ) from exc
     except (HTTPError, OSError) as exc:
         elapsed = time.perf_counter() - started
         logger.warning(
@@ -169,10 +177,24 @@ def deliver(
             extra={**log, **target, "error": type(exc).__name__, "elapsed_seconds": elapsed},
         )
         raise RetryableDeliveryError(
-            f"{call.method} {loggable_url(call.target_url)} failed: {type(exc).__name__}",
+            f"{call.method} {loggable_url(url)} failed: {type(exc).__name__}",
             details={"reason": type(exc).__name__},
         ) from exc
     return _classify(response, call, webhook_id, time.perf_counter() - started, log, target)
+
+
+def _sendable(call: ApiCallRequest, log: dict[str, Any]) -> TargetUrl:
+    """Return the parsed target; a call that cannot be sent as given is permanent."""
+    try:
+        parsed = parse_target_url(call.target_url)
+        check_headers(call.headers)
+        check_json_value(call.body, "body")
+    except InvalidRequestError as exc:
+        logger.warning("call cannot be sent", extra={**log, "error": exc.message})
+        raise PermanentDeliveryError(
+            f"the call cannot be sent: {exc.message}", details={"reason": "invalid_request"}
+        ) from exc
+    return parsed
 
 
 def _read_limited(response: Any) -> bytes:

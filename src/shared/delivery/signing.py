@@ -78,16 +78,20 @@ def webhook_id_for(call: ApiCallRequest) -> str:
     Parameters
     ----------
     call
-        The call. With a ``task_id`` the id derives from it (and from ``scheduled_time``
-        when present, so each tick of a recurring task gets its own id); without one it
-        derives from a canonical hash of the event, so Lambda retries of one event share it.
+        The call. With a ``nonce`` (every task made through the API or a backend has one, a
+        random value kept with the task) the id derives from it and from ``scheduled_time``
+        (so each tick of a recurring task gets its own id); an event with only a
+        ``task_id`` (made before nonces existed) derives it from the task id; an event with
+        neither from a canonical hash of the event, so Lambda retries of one event share it.
 
     Returns
     -------
     str
         ``msg_`` followed by 32 hex characters.
     """
-    if call.task_id is not None:
+    if call.nonce is not None:
+        basis = f"nonce\x00{call.nonce}\x00{call.scheduled_time or ''}"
+    elif call.task_id is not None:
         basis = f"task\x00{call.task_id}\x00{call.scheduled_time or ''}"
     else:
         basis = "event\x00" + json.dumps(call.to_event(), sort_keys=True, separators=(",", ":"))

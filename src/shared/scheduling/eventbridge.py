@@ -18,8 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.exceptions import BackendUnavailableError, ConfigurationError, TaskNotFoundError
+from shared.exceptions import (
+    BackendUnavailableError,
+    ConfigurationError,
+    TaskConflictError,
+    TaskNotFoundError,
+)
 from shared.scheduling.cron import rate_start_date
+from shared.scheduling.idempotency import (
+    conflict_error,
+    new_nonce,
+    replay_or_conflict,
+    spec_fingerprint,
+)
 from shared.scheduling.schedule_mapping import map_client_error, schedule_to_task
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
 from shared.scheduling.validation import (
@@ -134,7 +145,13 @@ class EventBridgeScheduler:
         run_at = validate_run_at(spec.run_at, now=self._clock())
         expression, timezone = at_expression(run_at, zone)
         task_id = new_task_id(spec.name_prefix, spec.client_token)
-        target_input = build_target_input(spec.call, task_id=task_id, recurring=False)
+        target_input = build_target_input(
+            spec.call,
+            task_id=task_id,
+            recurring=False,
+            nonce=new_nonce(),
+            request_fingerprint=spec_fingerprint(spec),
+        )
         return self._create(task_id, expression, timezone, "DELETE", target_input, spec)
 
     def create_recurring(self, spec: RecurringTaskSpec) -> ScheduledTask:
@@ -146,7 +163,13 @@ class EventBridgeScheduler:
         zone = validate_timezone(spec.timezone)
         parsed = parse_schedule_expression(spec.expression)
         task_id = new_task_id(spec.name_prefix, spec.client_token)
-        target_input = build_target_input(spec.call, task_id=task_id, recurring=True)
+        target_input = build_target_input(
+            spec.call,
+            task_id=task_id,
+            recurring=True,
+            nonce=new_nonce(),
+            request_fingerprint=spec_fingerprint(spec),
+        )
         start = None
         if parsed.interval_seconds is not None:
             start = rate_start_date(self._clock(), parsed.interval_seconds)
@@ -176,19 +199,23 @@ class EventBridgeScheduler:
             },
             "DeadLetterConfig": {"Arn": self._dead_letter_queue_arn},
         }
-        with _mapped_errors("create", task_id, self.group_name):
-            response = self.client.create_schedule(
-                Name=task_id,
-                GroupName=self.group_name,
-                ScheduleExpression=expression,
-                ScheduleExpressionTimezone=timezone,
-                FlexibleTimeWindow={"Mode": "OFF"},
-                ActionAfterCompletion=after_completion,
-                ClientToken=spec.client_token or uuid.uuid4().hex,
-                State="ENABLED",
-                Target=target,
-                **starts,
-            )
+        try:
+            with _mapped_errors("create", task_id, self.group_name):
+                response = self.client.create_schedule(
+                    Name=task_id,
+                    GroupName=self.group_name,
+                    ScheduleExpression=expression,
+                    ScheduleExpressionTimezone=timezone,
+                    FlexibleTimeWindow={"Mode": "OFF"},
+                    ActionAfterCompletion=after_completion,
+                    # random per create: idempotency is by name and request fingerprint
+                    ClientToken=uuid.uuid4().hex,
+                    State="ENABLED",
+                    Target=target,
+                    **starts,
+                )
+        except TaskConflictError:
+            return self._existing(task_id, spec)
         schedule = {
             "Name": task_id,
             "Arn": response["ScheduleArn"],
@@ -200,6 +227,14 @@ class EventBridgeScheduler:
             **starts,
         }
         return schedule_to_task(schedule, now=self._clock())
+
+    def _existing(self, task_id: str, spec: OneTimeTaskSpec | RecurringTaskSpec) -> ScheduledTask:
+        """The schedule exists: a replay of the same request, or a conflict."""
+        try:
+            existing = self.get(task_id)
+        except TaskNotFoundError:  # it ran and deleted itself meanwhile: the caller retries
+            raise conflict_error(task_id, spec.client_token) from None
+        return replay_or_conflict(existing, spec_fingerprint(spec), spec.client_token)
 
     def get(self, task_id: str) -> ScheduledTask:
         """Return the task; ``TaskNotFoundError`` when unknown (or already run and deleted)."""
@@ -222,7 +257,8 @@ class EventBridgeScheduler:
             params["NamePrefix"] = name_prefix
         if next_token is not None:
             params["NextToken"] = next_token
-        with _mapped_errors("list", None, self.group_name):
+        action = "list" if next_token is None else "list_page"
+        with _mapped_errors(action, None, self.group_name):
             response = self.client.list_schedules(**params)
         names = [str(item["Name"]) for item in response.get("Schedules", [])]
         with ThreadPoolExecutor(max_workers=min(_DETAIL_WORKERS, len(names) or 1)) as pool:

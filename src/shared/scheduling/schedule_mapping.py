@@ -16,6 +16,7 @@ from shared.delivery.event import ApiCallRequest
 from shared.exceptions import (
     BackendUnavailableError,
     CallbackSchedulerError,
+    ConfigurationError,
     InvalidRequestError,
     ScheduleValidationError,
     TaskConflictError,
@@ -25,6 +26,13 @@ from shared.exceptions import (
 from shared.scheduling.types import ScheduledTask
 
 _AT_FORMAT = "at(%Y-%m-%dT%H:%M:%S)"
+NEXT_TOKEN_MESSAGE = "next_token is not one this backend returned"  # noqa: S105
+_CONFIGURATION_WORDS = ("arn", "role", "target", "deadletter", "dead letter", "permission")
+
+
+def _names_configuration(message: str) -> bool:
+    lowered = message.lower().replace("_", "")
+    return any(word in lowered for word in _CONFIGURATION_WORDS)
 
 
 def parse_at_expression(expression: str, timezone: str) -> datetime | None:
@@ -44,6 +52,16 @@ def input_to_call(target_input: object) -> ApiCallRequest | None:
         return ApiCallRequest.from_event(json.loads(target_input))
     except (ValueError, InvalidRequestError):
         return None
+
+
+def input_fingerprint(target_input: object) -> str | None:
+    """Return the ``request_fingerprint`` kept in a schedule's Input, if any."""
+    try:
+        value = json.loads(target_input) if isinstance(target_input, str) else None
+    except ValueError:
+        return None
+    found = value.get("request_fingerprint") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def schedule_to_task(schedule: Mapping[str, Any], now: datetime | None = None) -> ScheduledTask:
@@ -86,6 +104,7 @@ def schedule_to_task(schedule: Mapping[str, Any], now: datetime | None = None) -
         run_at=parse_at_expression(expression, timezone) if one_time else None,
         created_at=created if isinstance(created, datetime) else None,
         next_run_at=next_run,
+        request_fingerprint=input_fingerprint(target.get("Input")),
     )
 
 
@@ -102,20 +121,30 @@ def map_client_error(
 
     ``ServiceQuotaExceededException`` (the account's schedule count) becomes ``ThrottledError``:
     like throttling it clears when schedules complete, so "try again later" (429) fits best.
+    A ``ValidationException`` on create that names an ARN, a role, the target or the
+    dead-letter config is our own configuration (``ConfigurationError``, 503); everything a
+    client can get wrong is validated before any AWS call. A list refused for its
+    ``NextToken`` (``ValidationException``, or moto's ``InvalidToken``) is the client's.
     """
     error = response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     text = f"{action} {task_id or 'tasks'}: {error.get('Message', code)}"
     details = {"aws_error_code": code}
     if code == "ConflictException":
-        return TaskConflictError(f"task {task_id} already exists or is changing", details=details)
+        return TaskConflictError(f"task {task_id!r} already exists", details=details)
     if code == "ResourceNotFoundException":
-        if action in ("create", "list"):
-            return BackendUnavailableError(f"schedule group {group!r} not found", details=details)
-        return TaskNotFoundError(f"task {task_id} not found", details=details)
+        if action in ("create", "list", "list_page"):
+            return ConfigurationError(f"schedule group {group!r} not found", details=details)
+        return TaskNotFoundError(f"task {task_id!r} not found", details=details)
+    if action == "list_page" and code in ("ValidationException", "InvalidToken"):
+        return InvalidRequestError(NEXT_TOKEN_MESSAGE, details=details)
     if code in ("ThrottlingException", "ServiceQuotaExceededException"):
         return ThrottledError(f"EventBridge Scheduler refused for now: {text}", details=details)
     if code == "ValidationException":
+        if action == "create" and _names_configuration(str(error.get("Message", ""))):
+            return ConfigurationError(
+                f"EventBridge refused our configuration: {text}", details=details
+            )
         if action == "create":
             return ScheduleValidationError(f"rejected by EventBridge: {text}", details=details)
         return InvalidRequestError(f"rejected by EventBridge: {text}", details=details)

@@ -16,7 +16,9 @@ DEFAULT_NAME_PREFIX = "task"
 class OneTimeTaskSpec:
     """Run ``call`` once at ``run_at`` (timezone-aware), shown in ``timezone`` (IANA name).
 
-    ``client_token`` makes the create idempotent (same token → same request accepted once).
+    ``client_token`` makes the create idempotent: the same token with the same request
+    (``request_fingerprint``, a hash of the request as the client sent it; derived from the
+    spec when omitted) gives the existing task back, with another request a conflict.
     """
 
     call: ApiCallRequest
@@ -24,6 +26,7 @@ class OneTimeTaskSpec:
     timezone: str = "UTC"
     name_prefix: str = DEFAULT_NAME_PREFIX
     client_token: str | None = None
+    request_fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class RecurringTaskSpec:
     timezone: str = "UTC"
     name_prefix: str = DEFAULT_NAME_PREFIX
     client_token: str | None = None
+    request_fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class ScheduledTask:
     """A task as the backend reports it. ``task_id`` is the schedule's name.
 
     ``next_run_at``: a recurring task's next tick (``shared.scheduling.cron``), when known.
+    ``replayed`` is true when a create with a known ``client_token`` and the same request
+    returned this existing task instead of creating one.
     """
 
     task_id: str
@@ -54,6 +60,8 @@ class ScheduledTask:
     run_at: datetime | None = None
     created_at: datetime | None = None
     next_run_at: datetime | None = None
+    request_fingerprint: str | None = None
+    replayed: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ in ``shared.scheduling.expressions`` and is re-exported here.
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shared.delivery.event import SCHEDULED_TIME_PLACEHOLDER, ApiCallRequest
+from shared.delivery.event import SCHEDULED_TIME_PLACEHOLDER, ApiCallRequest, check_json_value
 from shared.exceptions import InvalidRequestError, PayloadTooLargeError, ScheduleValidationError
 from shared.scheduling.expressions import CronFields, ParsedExpression, parse_schedule_expression
 from shared.scheduling.names import (
@@ -101,8 +102,8 @@ def validate_run_at(run_at: datetime, *, now: datetime) -> datetime:
     if ahead < MIN_LEAD_TIME:
         raise ScheduleValidationError(
             f"run_at {run_at.isoformat()} is in the past or less than "
-            f"{MIN_LEAD_TIME.total_seconds():g} s ahead (now {now.isoformat()})",
-            details={"run_at": run_at.isoformat()},
+            f"{MIN_LEAD_TIME.total_seconds():g} s ahead",
+            details={"run_at": run_at.isoformat(), "now": now.isoformat()},
         )
     if run_at - now > MAX_LEAD_TIME:
         raise ScheduleValidationError(
@@ -149,7 +150,14 @@ def validate_page_request(
         raise InvalidRequestError(f"next_token must be 1-{MAX_NEXT_TOKEN_LENGTH} characters")
 
 
-def build_target_input(call: ApiCallRequest, *, task_id: str, recurring: bool) -> str:
+def build_target_input(
+    call: ApiCallRequest,
+    *,
+    task_id: str,
+    recurring: bool,
+    nonce: str | None = None,
+    request_fingerprint: str | None = None,
+) -> str:
     """Return the JSON for the schedule's ``Target.Input`` (the API_CALL event).
 
     Parameters
@@ -157,10 +165,16 @@ def build_target_input(call: ApiCallRequest, *, task_id: str, recurring: bool) -
     call : ApiCallRequest
         The call to make; only its own fields go into the Input (never any setting).
     task_id : str
-        Set as the event's ``task_id`` (the ``webhook-id`` derives from it).
+        Set as the event's ``task_id`` (the log correlation id).
     recurring : bool
         When true ``scheduled_time`` is the placeholder EventBridge fills with each tick's
         time; when false it is removed.
+    nonce : str, optional
+        The task's random nonce; the ``webhook-id`` derives from it (and from the tick).
+        A new random one when omitted.
+    request_fingerprint : str, optional
+        Kept as ``request_fingerprint`` so a create retried with the same client token can
+        be compared with this one.
 
     Raises
     ------
@@ -170,9 +184,14 @@ def build_target_input(call: ApiCallRequest, *, task_id: str, recurring: bool) -
         When the Input exceeds ``MAX_INPUT_BYTES``.
     """
     validate_task_id(task_id)
+    check_json_value(call.body, "body")
     scheduled = SCHEDULED_TIME_PLACEHOLDER if recurring else None
-    event = replace(call, task_id=task_id, scheduled_time=scheduled).to_event()
-    ApiCallRequest.from_event(event)  # the Input must parse back on the delivery side
+    nonce = nonce or secrets.token_hex(16)
+    event = replace(call, task_id=task_id, scheduled_time=scheduled, nonce=nonce).to_event()
+    parsed = ApiCallRequest.from_event(event)  # the Input must parse back on the delivery side
+    event["target_url"] = parsed.target_url  # normalised once, by the parser that sends
+    if request_fingerprint is not None:
+        event["request_fingerprint"] = request_fingerprint
     try:
         text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:

@@ -93,9 +93,8 @@ def test_429_carries_retry_after(receiver: Receiver) -> None:
 
 
 def test_retry_after_http_date() -> None:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    header = format_datetime(now + timedelta(seconds=30), usegmt=True)
-    assert retry_after_seconds(header, now=now.timestamp()) == pytest.approx(30.0)
+    header = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert retry_after_seconds(header) == pytest.approx(30.0, abs=2.0)
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
 

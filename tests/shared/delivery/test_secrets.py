@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,3 +90,75 @@ def test_unreadable_signing_secret_makes_delivery_retryable(
     with pytest.raises(RetryableDeliveryError):
         deliver(ApiCallRequest(target_url=receiver.url(CALLBACK_PATH)), config=config)
     assert receiver.requests == []
+
+
+class FlakySecretsManager:
+    """A Secrets Manager stand-in that can fail, or hold a refresh until released."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.failing = False
+        self.release = threading.Event()
+        self.release.set()
+        self.value = "v1"
+
+    def get_secret_value(self, SecretId: str) -> dict[str, str]:  # noqa: N803 - boto's name
+        self.calls += 1
+        self.release.wait(5)
+        if self.failing:
+            raise ConnectionError("endpoint unreachable")
+        return {"SecretString": self.value}
+
+
+def test_a_blip_after_the_ttl_serves_the_last_good_value_for_a_bounded_time() -> None:
+    from shared.secrets import MAX_STALE_SECONDS, clear_secret_cache
+
+    clear_secret_cache()
+    sm, now = FlakySecretsManager(), [0.0]
+
+    def read() -> str:
+        return fetch_secret_string("arn:blip", region=REGION, ttl_seconds=300, client=sm,
+                                   clock=lambda: now[0])  # fmt: skip
+
+    assert read() == "v1"
+    sm.failing = True
+    now[0] = 300.0 + MAX_STALE_SECONDS - 1.0  # past the TTL, within the stale bound
+    assert read() == "v1"
+    now[0] = 300.0 + MAX_STALE_SECONDS + 1.0  # too old to trust: the failure shows
+    with pytest.raises(BackendUnavailableError):
+        read()
+    sm.failing, sm.value = False, "v2"
+    assert read() == "v2"
+    assert MAX_STALE_SECONDS == 900.0
+    clear_secret_cache()
+
+
+def test_only_one_refresh_at_a_time_others_get_the_last_good_value() -> None:
+    from shared.secrets import clear_secret_cache
+
+    clear_secret_cache()
+    sm, now = FlakySecretsManager(), [0.0]
+
+    def read() -> str:
+        return fetch_secret_string("arn:one", region=REGION, ttl_seconds=300, client=sm,
+                                   clock=lambda: now[0])  # fmt: skip
+
+    read()
+    now[0] = 301.0
+    sm.release.clear()  # the next refresh hangs until released
+    sm.value = "v2"
+    slow = threading.Thread(target=read)
+    slow.start()
+    deadline = time.monotonic() + 5
+    while sm.calls < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    started = time.monotonic()
+    seen = [read() for _ in range(20)]  # while the refresh hangs
+    assert time.monotonic() - started < 1.0  # nobody waited for it
+    assert seen == ["v1"] * 20
+    assert sm.calls == 2  # one initial read, one refresh in progress
+    sm.release.set()
+    slow.join(5)
+    assert read() == "v2"
+    assert sm.calls == 2
+    clear_secret_cache()

@@ -15,6 +15,7 @@ from shared.delivery.event import ApiCallRequest
 from shared.exceptions import (
     BackendUnavailableError,
     CallbackSchedulerError,
+    ConfigurationError,
     InvalidRequestError,
     PayloadTooLargeError,
     ScheduleValidationError,
@@ -63,8 +64,7 @@ OPERATIONS: dict[str, tuple[str, Callable[[EventBridgeScheduler], object]]] = {
     "list": ("list_schedules", _list),
 }
 MAPPING: list[tuple[str, str, int, type[CallbackSchedulerError]]] = [
-    ("create", "ConflictException", 409, TaskConflictError),
-    ("create", "ResourceNotFoundException", 404, BackendUnavailableError),
+    ("create", "ResourceNotFoundException", 404, ConfigurationError),
     ("create", "ThrottlingException", 429, ThrottledError),
     ("create", "ServiceQuotaExceededException", 402, ThrottledError),
     ("create", "ValidationException", 400, ScheduleValidationError),
@@ -77,7 +77,7 @@ MAPPING: list[tuple[str, str, int, type[CallbackSchedulerError]]] = [
     ("cancel", "ResourceNotFoundException", 404, TaskNotFoundError),
     ("cancel", "ConflictException", 409, TaskConflictError),
     ("cancel", "ThrottlingException", 429, ThrottledError),
-    ("list", "ResourceNotFoundException", 404, BackendUnavailableError),
+    ("list", "ResourceNotFoundException", 404, ConfigurationError),
     ("list", "ValidationException", 400, InvalidRequestError),
     ("list", "ThrottlingException", 429, ThrottledError),
 ]
@@ -181,3 +181,56 @@ def test_validation_errors_make_no_aws_call(
     with pytest.raises(expected):
         run(adapter_at_now(client))
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "The execution role you provide must allow AWS EventBridge Scheduler to assume the role.",
+        "Invalid RoleArn provided.",
+        "DeadLetterConfig Arn arn:aws:sqs:ap-northeast-2:123456789012:gone is invalid.",
+        "Invalid request provided: Target Arn is not a valid lambda function.",
+    ],
+)
+def test_validation_exception_about_our_configuration_is_a_configuration_error(
+    client: EventBridgeSchedulerClient, stubber: Stubber, message: str
+) -> None:
+    stubber.add_client_error(
+        "create_schedule", "ValidationException", service_message=message, http_status_code=400
+    )
+    with pytest.raises(ConfigurationError) as info:
+        _create(adapter_at_now(client))
+    assert info.value.code == "configuration_error"
+
+
+def test_validation_exception_about_the_schedule_stays_the_clients(
+    client: EventBridgeSchedulerClient, stubber: Stubber
+) -> None:
+    stubber.add_client_error(
+        "create_schedule",
+        "ValidationException",
+        service_message="Invalid Schedule Expression at(2030-13-01T00:00:00).",
+        http_status_code=400,
+    )
+    with pytest.raises(ScheduleValidationError):
+        _create(adapter_at_now(client))
+
+
+@pytest.mark.parametrize("code", ["ValidationException", "InvalidToken"])
+def test_a_next_token_we_did_not_issue_is_the_clients_error(
+    client: EventBridgeSchedulerClient, stubber: Stubber, code: str
+) -> None:
+    stubber.add_client_error(
+        "list_schedules", code, service_message="Invalid Token", http_status_code=400
+    )
+    with pytest.raises(InvalidRequestError) as info:
+        adapter_at_now(client).list(next_token="made-up")
+    assert type(info.value) is InvalidRequestError
+    assert info.value.message == "next_token is not one this backend returned"
+
+
+def test_a_made_up_next_token_on_moto_is_a_400_not_a_503(
+    moto_client: EventBridgeSchedulerClient,
+) -> None:
+    with pytest.raises(InvalidRequestError, match="next_token is not one"):
+        make_adapter(moto_client).list(next_token="bm90IGEgdG9rZW4=")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -145,9 +146,15 @@ def test_same_client_token_never_makes_a_twin(moto_client: EventBridgeSchedulerC
     adapter = make_adapter(moto_client)
     spec = OneTimeTaskSpec(call=CALL, run_at=in_an_hour(), client_token="req-7")
     first = adapter.create_one_time(spec)
-    # moto ignores ClientToken, so the retry meets the same schedule name: a conflict.
-    with pytest.raises(TaskConflictError):
-        adapter.create_one_time(spec)
+    # the retry meets the same schedule name with the same request: the existing task
+    again = adapter.create_one_time(spec)
+    assert (again.task_id, again.replayed, first.replayed) == (first.task_id, True, False)
+    assert again.call == first.call  # same nonce, so the same webhook-id
+    other = OneTimeTaskSpec(
+        call=replace(CALL, body={"order": 43}), run_at=spec.run_at, client_token="req-7"
+    )
+    with pytest.raises(TaskConflictError, match="client_token 'req-7' was already used"):
+        adapter.create_one_time(other)
     assert [task.task_id for task in adapter.list().tasks] == [first.task_id]
 
 

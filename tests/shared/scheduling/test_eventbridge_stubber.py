@@ -8,9 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.stub import Stubber
+import pytest
+from botocore.stub import ANY, Stubber
 
 from shared.delivery.event import ApiCallRequest
+from shared.scheduling import eventbridge
+from shared.scheduling.idempotency import fingerprint
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec
 from tests.shared.scheduling.conftest import (
     CALL,
@@ -28,6 +31,21 @@ if TYPE_CHECKING:
 ORDER_ID = "order-b2bc8ae94bb156adb091ab7da12272da"  # new_task_id("order", "req-123")
 
 DAILY_ID = "daily-0a55dc81f0345a229dec26f56a8ff78c"  # new_task_id("daily", "req-456")
+NONCE = "0123456789abcdef0123456789abcdef"
+CALL_EVENT = {
+    "target_url": "https://api.example.com/hook",
+    "method": "POST",
+    "headers": {},
+    "body": {"order": 42},
+}
+
+
+@pytest.fixture(autouse=True)
+def fixed_nonce(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every task gets a random nonce; pin it so the Input can be compared byte for byte."""
+    monkeypatch.setattr(eventbridge, "new_nonce", lambda: NONCE)
+
+
 TARGET = {
     "Arn": FUNCTION_ARN,
     "RoleArn": ROLE_ARN,
@@ -39,9 +57,19 @@ TARGET = {
 def test_one_time_parameters_are_exact(
     client: EventBridgeSchedulerClient, stubber: Stubber
 ) -> None:
+    # the fingerprint of a spec made without the API: the call, the time, zone and prefix
+    spec_hash = fingerprint(
+        {
+            **CALL_EVENT,
+            "run_at": "2026-11-24T00:00:30.400000+00:00",
+            "timezone": "Asia/Seoul",
+            "name_prefix": "order",
+        }
+    )
     input_json = (
         '{"target_url":"https://api.example.com/hook","method":"POST","headers":{},'
-        f'"body":{{"order":42}},"task_id":"{ORDER_ID}"}}'
+        f'"body":{{"order":42}},"task_id":"{ORDER_ID}","nonce":"{NONCE}",'
+        f'"request_fingerprint":"{spec_hash}"}}'
     )
     stubber.add_response(
         "create_schedule",
@@ -54,7 +82,7 @@ def test_one_time_parameters_are_exact(
             "ScheduleExpressionTimezone": "Asia/Seoul",
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "ActionAfterCompletion": "DELETE",
-            "ClientToken": "req-123",
+            "ClientToken": ANY,  # random: idempotency is by name + fingerprint
             "State": "ENABLED",
             "Target": {**TARGET, "Input": input_json},
         },
@@ -75,15 +103,26 @@ def test_one_time_parameters_are_exact(
     assert task.run_at == datetime(2026, 11, 24, 0, 0, 31, tzinfo=UTC)
     assert task.call is not None
     assert task.call.task_id == ORDER_ID
+    assert task.call.nonce == NONCE
+    assert task.request_fingerprint == spec_hash
 
 
 def test_recurring_parameters_are_exact(
     client: EventBridgeSchedulerClient, stubber: Stubber
 ) -> None:
+    spec_hash = fingerprint(
+        {
+            **CALL_EVENT,
+            "schedule_expression": "cron(0 9 ? * mon-fri *)",
+            "timezone": "America/New_York",
+            "name_prefix": "daily",
+        }
+    )
     input_json = (
         '{"target_url":"https://api.example.com/hook","method":"POST","headers":{},'
         f'"body":{{"order":42}},"task_id":"{DAILY_ID}",'
-        '"scheduled_time":"<aws.scheduler.scheduled-time>"}'
+        f'"scheduled_time":"<aws.scheduler.scheduled-time>","nonce":"{NONCE}",'
+        f'"request_fingerprint":"{spec_hash}"}}'
     )
     stubber.add_response(
         "create_schedule",
@@ -95,7 +134,7 @@ def test_recurring_parameters_are_exact(
             "ScheduleExpressionTimezone": "America/New_York",
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "ActionAfterCompletion": "NONE",
-            "ClientToken": "req-456",
+            "ClientToken": ANY,
             "State": "ENABLED",
             "Target": {**TARGET, "Input": input_json},
         },

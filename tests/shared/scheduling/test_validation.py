@@ -162,14 +162,29 @@ def test_one_time_input() -> None:
         body={"msg": "안녕"},
         scheduled_time="stale",
     )
-    event = json.loads(build_target_input(call, task_id="t-1", recurring=False))
+    event = json.loads(
+        build_target_input(
+            call, task_id="t-1", recurring=False, nonce="n-1", request_fingerprint="f" * 64
+        )
+    )
     assert event == {
         "target_url": "https://api.example.com/hook",
         "method": "PUT",
         "headers": {"X-Trace": "1"},
         "body": {"msg": "안녕"},
         "task_id": "t-1",
+        "nonce": "n-1",
+        "request_fingerprint": "f" * 64,
     }
+
+
+def test_every_input_gets_its_own_random_nonce() -> None:
+    nonces = {
+        json.loads(build_target_input(CALL, task_id="t", recurring=False))["nonce"]
+        for _ in range(50)
+    }
+    assert len(nonces) == 50
+    assert all(len(nonce) == 32 for nonce in nonces)
 
 
 def test_recurring_input_carries_the_placeholder() -> None:
@@ -182,13 +197,16 @@ def test_recurring_input_carries_the_placeholder() -> None:
 
 def test_input_at_the_limit_is_accepted_and_one_byte_more_is_refused() -> None:
     empty = len(
-        build_target_input(ApiCallRequest(CALL.target_url, body=""), task_id="t", recurring=False)
+        build_target_input(
+            ApiCallRequest(CALL.target_url, body=""), task_id="t", recurring=False, nonce="n"
+        )
     )
     fits = ApiCallRequest(CALL.target_url, body="a" * (MAX_INPUT_BYTES - empty))
-    assert len(build_target_input(fits, task_id="t", recurring=False).encode()) == MAX_INPUT_BYTES
+    text = build_target_input(fits, task_id="t", recurring=False, nonce="n")
+    assert len(text.encode()) == MAX_INPUT_BYTES
     too_big = ApiCallRequest(CALL.target_url, body="a" * (MAX_INPUT_BYTES - empty + 1))
     with pytest.raises(PayloadTooLargeError) as info:
-        build_target_input(too_big, task_id="t", recurring=False)
+        build_target_input(too_big, task_id="t", recurring=False, nonce="n")
     assert info.value.details["size"] == MAX_INPUT_BYTES + 1
 
 
@@ -200,8 +218,37 @@ def test_size_counts_utf8_bytes() -> None:
 
 @pytest.mark.parametrize("body", [{"x": float("nan")}, {"when": NOW}, {1, 2}])
 def test_body_must_be_json(body: object) -> None:
-    with pytest.raises(InvalidRequestError, match="JSON"):
+    with pytest.raises(InvalidRequestError, match=r"JSON|not finite"):
         build_target_input(ApiCallRequest(CALL.target_url, body=body), task_id="t", recurring=False)
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"text": "\ud800"}, "lone surrogate"),
+        ({"\udfff": 1}, "lone surrogate"),
+        (["\ud83d"], "lone surrogate"),
+        ({"a": [[[[{"b": 1}]]]]}, None),
+    ],
+)
+def test_body_that_cannot_be_utf8_json_is_refused(body: object, fragment: str | None) -> None:
+    call = ApiCallRequest(CALL.target_url, body=body)
+    if fragment is None:
+        assert json.loads(build_target_input(call, task_id="t", recurring=False))["body"] == body
+        return
+    with pytest.raises(InvalidRequestError, match=fragment):
+        build_target_input(call, task_id="t", recurring=False)
+
+
+def test_body_nested_deeper_than_64_levels_is_refused() -> None:
+    deep: object = 1
+    for _ in range(64):
+        deep = [deep]
+    build_target_input(ApiCallRequest(CALL.target_url, body=deep), task_id="t", recurring=False)
+    with pytest.raises(InvalidRequestError, match="deeper than 64"):
+        build_target_input(
+            ApiCallRequest(CALL.target_url, body=[deep]), task_id="t", recurring=False
+        )
 
 
 def test_invalid_call_is_refused() -> None:

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from api_app.deps import SettingsDep
 from api_app.errors import ERROR_RESPONSES
 from api_app.models import TaskCallback, TaskCallbackAck
+from api_app.replays import ReplayGuard
 from api_app.secrets import signing_secrets
 from shared.delivery.signing import verify_signature
 from shared.exceptions import InvalidRequestError
@@ -20,7 +21,11 @@ logger = get_logger()
 
 @router.post("/callback", responses=ERROR_RESPONSES)
 async def handle_task_callback(request: Request, settings: SettingsDep) -> TaskCallbackAck:
-    """Receive a scheduled call; 401 unless signed by a configured secret within 5 minutes."""
+    """Receive a scheduled call; 401 unless signed by a configured secret within 5 minutes.
+
+    A replay (a ``webhook-id`` already processed within the tolerance window) is
+    acknowledged with ``duplicate: true`` and not processed again.
+    """
     payload = await request.body()
     if settings.signing_secrets_arn:  # Secrets Manager (boto3, cached): off the event loop
         secrets = await run_in_threadpool(signing_secrets, settings)
@@ -34,6 +39,12 @@ async def handle_task_callback(request: Request, settings: SettingsDep) -> TaskC
             f"callback body is not a task callback: {exc.errors()[0]['msg']}"
         ) from exc
     webhook_id = request.headers.get("webhook-id", "")
+    replays: ReplayGuard = request.app.state.callback_replays
+    if not replays.first_time(webhook_id):
+        logger.info("task callback replay ignored", extra={"webhook_id": webhook_id})
+        return TaskCallbackAck(
+            webhook_id=webhook_id, duplicate=True, message="Duplicate delivery ignored"
+        )
     logger.info(
         "task callback received",
         extra={"webhook_id": webhook_id, "data_keys": sorted(callback.data)},

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from api_app.calls import call_backend
 from api_app.deps import ClientAuth, SchedulerDep, SettingsDep
 from api_app.errors import ERROR_RESPONSES
 from api_app.models import (
+    TASK_ID_PATTERN,
     TaskCreate,
     TaskPublic,
     TaskScheduled,
@@ -19,14 +20,21 @@ from api_app.models import (
 from api_app.service import quick_start_spec, to_public, to_task_spec, utc_now
 from shared.scheduling.port import MAX_PAGE_SIZE
 from shared.scheduling.types import OneTimeTaskSpec
-from shared.scheduling.validation import validate_task_id
+
+TaskId = Annotated[str, Path(min_length=1, max_length=64, pattern=TASK_ID_PATTERN)]
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], dependencies=[ClientAuth])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: ERROR_RESPONSES[422] | {"description": "No such task"}
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: ERROR_RESPONSES[422] | {"description": "Task exists already (same client_token)"}
+    409: ERROR_RESPONSES[422] | {"description": "client_token already used for a different request"}
+}
+REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": TaskPublic,
+        "description": "The same client_token and request again: the existing task",
+    }
 }
 
 
@@ -52,10 +60,10 @@ async def schedule_task(
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=ERROR_RESPONSES | CONFLICT,
+    responses=ERROR_RESPONSES | CONFLICT | REPLAYED,
 )
 async def create_task(
-    payload: TaskCreate, settings: SettingsDep, scheduler: SchedulerDep
+    payload: TaskCreate, settings: SettingsDep, scheduler: SchedulerDep, response: Response
 ) -> TaskPublic:
     """Create a task that runs once (delay or time) or repeatedly (cron/rate)."""
     spec = to_task_spec(payload, settings, now=utc_now())
@@ -63,6 +71,8 @@ async def create_task(
         task = await call_backend(scheduler, scheduler.create_one_time, spec)
     else:
         task = await call_backend(scheduler, scheduler.create_recurring, spec)
+    if task.replayed:
+        response.status_code = status.HTTP_200_OK
     return to_public(task)
 
 
@@ -82,9 +92,9 @@ async def list_tasks(
 
 
 @router.get("/{task_id}", responses=ERROR_RESPONSES | NOT_FOUND)
-async def get_task(task_id: str, scheduler: SchedulerDep) -> TaskPublic:
+async def get_task(task_id: TaskId, scheduler: SchedulerDep) -> TaskPublic:
     """Return one task."""
-    return to_public(await call_backend(scheduler, scheduler.get, validate_task_id(task_id)))
+    return to_public(await call_backend(scheduler, scheduler.get, task_id))
 
 
 @router.delete(
@@ -92,7 +102,7 @@ async def get_task(task_id: str, scheduler: SchedulerDep) -> TaskPublic:
     status_code=status.HTTP_204_NO_CONTENT,
     responses=ERROR_RESPONSES | NOT_FOUND,
 )
-async def cancel_task(task_id: str, scheduler: SchedulerDep) -> Response:
-    """Cancel a task so that it never runs (again)."""
-    await call_backend(scheduler, scheduler.cancel, validate_task_id(task_id))
+async def cancel_task(task_id: TaskId, scheduler: SchedulerDep) -> Response:
+    """Cancel a task: no attempt of it starts after this answers (see the README)."""
+    await call_backend(scheduler, scheduler.cancel, task_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
