@@ -52,7 +52,7 @@ def test_start_date_parameter_is_pinned(
             "StartDate": datetime(2026, 11, 23, 10, 0, 1, tzinfo=UTC),
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "ActionAfterCompletion": "NONE",
-            "ClientToken": "tok-1",
+            "ClientToken": ANY,  # random per create: idempotency is by name + fingerprint
             "State": "ENABLED",
             "Target": ANY,
         },
