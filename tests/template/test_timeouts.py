@@ -20,10 +20,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_app.app import create_app
+from shared.delivery.deadletter import send_dead_letter
 from shared.scheduling.eventbridge import EventBridgeScheduler
 from shared.secrets import _default_client, clear_secret_cache
 from shared.settings import Settings
 from tests.template.cfn import Resolver
+
+REGION_FOR_SQS = "ap-northeast-2"
 
 REGION = "ap-northeast-2"
 ACCOUNT = "123456789012"
@@ -171,3 +174,22 @@ def test_a_silent_secrets_manager_is_a_503_before_the_function_times_out(
     assert response.status_code == 503, response.text
     assert response.json()["code"] == "backend_unavailable"
     assert 4.0 <= elapsed < worst_case_seconds(secrets_config())
+
+
+def test_a_silent_dead_letter_queue_cannot_push_api_call_past_its_timeout(
+    cfn: dict[str, Any], monkeypatch: pytest.MonkeyPatch, silent_server: str
+) -> None:
+    # A permanent failure after a task's longest allowed call must still be dead-lettered
+    # (or given up on) before Lambda's timeout, or Lambda would retry the whole invocation.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", silent_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    started = time.monotonic()
+    with pytest.raises(Exception, match=r"(?i)timeout|timed out"):
+        send_dead_letter({"x": 1}, queue_url=f"{silent_server}/1/q", region=REGION_FOR_SQS)
+    took = time.monotonic() - started
+    assert took < 4.5, took
+    resources = cfn["Resources"]
+    api_call_timeout = float(resources["ApiCallFunction"]["Properties"]["Timeout"])
+    max_task_timeout = float(Resolver(cfn).environment("ApiFunction")["MAX_TASK_TIMEOUT_SECONDS"])
+    assert max_task_timeout + took < api_call_timeout

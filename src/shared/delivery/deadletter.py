@@ -116,9 +116,28 @@ def send_dead_letter(
     if not queue_url:
         raise ConfigurationError("DEAD_LETTER_QUEUE_URL is not set: cannot dead-letter")
     if client is None:
-        import boto3  # lazy on purpose: only a permanent failure pays for it
-
-        client = boto3.client("sqs", region_name=region)
+        client = sqs_client(region)
     body = json.dumps(record, separators=(",", ":"), default=str)
     response = client.send_message(QueueUrl=queue_url, MessageBody=body)
     return str(response["MessageId"])
+
+
+# Worst case of one send: (connect + read) x attempts = 4 s, so a task's timeout (at most
+# MAX_TASK_TIMEOUT_SECONDS = 25 s on Lambda) plus dead-lettering stays inside ApiCallFunction's
+# 30 s: a slow SQS can never make Lambda time out and retry a permanent failure.
+SQS_CONNECT_TIMEOUT_SECONDS = 0.5
+SQS_READ_TIMEOUT_SECONDS = 1.5
+SQS_MAX_ATTEMPTS = 2
+
+
+def sqs_client(region: str | None) -> Any:
+    """Build the dead-letter ``sqs`` client with bounded timeouts (boto3 imported lazily)."""
+    import boto3  # lazy on purpose: only a permanent failure pays for it
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=SQS_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=SQS_READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": SQS_MAX_ATTEMPTS},
+    )
+    return boto3.client("sqs", region_name=region, config=config)
