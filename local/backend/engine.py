@@ -72,6 +72,8 @@ class Engine:
             logger.warning("re-queued %d run(s) interrupted by the last shutdown", released)
         self.store.prepare_reclaim()
         self._wake_path = wake_path
+        self.lanes = Lanes(self.config.host_limits, self.config.workers)  # a fresh start
+        self._done, self._wake_pending, self._failed = [], False, None
         self._stopping.clear()
         self._ready.clear()
         self._thread = threading.Thread(target=self._run, name="local-engine", daemon=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from shared.scheduling.types import OneTimeTaskSpec
 from tests.local.conftest import FAST, MakeScheduler
 from tests.local.hanging import HangingServer
 from tests.local.receiver import Receiver
+from tests.local.server import Server
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -90,3 +93,23 @@ def test_target_key_is_host_and_port() -> None:
     assert target_key("http://127.0.0.1/x") == "127.0.0.1:80"
     assert target_key("http://127.0.0.1:9000/x") == "127.0.0.1:9000"
     assert target_key("http://[::1]:81/") == "::1:81"
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_api_without_waiting_for_a_hanging_call(
+    hanging: HangingServer, tmp_path: Path
+) -> None:
+    server = Server(tmp_path / "state", tmp_path / "server.log", DELIVERY_TIMEOUT_SECONDS="60")
+    server.start()
+    try:
+        server.create(delay_seconds=2, target_url=hanging.url("/hang"))
+        assert hanging.wait_connections(1, timeout=6) == 1
+        assert server.process is not None
+        process = server.process
+        started = time.monotonic()
+        server.stop(signal.SIGTERM)
+        assert time.monotonic() - started < 6.0  # not the 60 s timeout
+        assert process.returncode is not None
+        assert "cut short" in server.log_path.read_text()  # shut down, not killed
+    finally:
+        server.close()

@@ -105,7 +105,7 @@ def assert_on_time(target: Receiver, due: dict[str, float], timeout: float) -> N
     assert len(got) == len(due)
     for arrival in got:
         lateness = arrival.arrived - due[arrival.path]
-        assert -0.01 <= lateness < 0.75, (arrival.path, lateness)
+        assert -0.01 <= lateness < 1.0, (arrival.path, lateness)  # to the second
 
 
 def test_three_uvicorn_workers_share_one_engine_and_tasks_from_each_fire_on_time(
