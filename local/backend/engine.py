@@ -22,6 +22,7 @@ from local.backend.attempts import Attempts
 from local.backend.config import EngineConfig
 from local.backend.delivery import Sender
 from local.backend.lanes import Job, Lanes
+from local.backend.space import prepare_reclaim, reclaim_space
 from local.backend.store import Advance, LocalStore
 from local.backend.wakeup import WakeListener
 
@@ -70,7 +71,7 @@ class Engine:
         released = self.store.release_claimed()
         if released:
             logger.warning("re-queued %d run(s) interrupted by the last shutdown", released)
-        self.store.prepare_reclaim()
+        prepare_reclaim(self.store)
         self._wake_path = wake_path
         self.lanes = Lanes(self.config.host_limits, self.config.workers)  # a fresh start
         self._done, self._wake_pending, self._failed = [], False, None
@@ -153,7 +154,7 @@ class Engine:
                     continue
                 if time.monotonic() >= vacuum_at:
                     vacuum_at = time.monotonic() + VACUUM_EVERY_SECONDS
-                    self.store.reclaim_space()
+                    reclaim_space(self.store)
                 pause = self._sleep_for(due)
                 self._planned_wake = time.time() + pause
                 with contextlib.suppress(TimeoutError):

@@ -32,7 +32,6 @@ PAGING_INDEXES = """
 CREATE INDEX IF NOT EXISTS dead_letters_order ON dead_letters (created_at, dl_id);
 CREATE INDEX IF NOT EXISTS dead_letters_task ON dead_letters (task_id, created_at, dl_id);
 """
-RECLAIM_FREE_PAGES = 256  # vacuum when this many pages (1 MiB at 4 KiB) are free
 WAL_LIMIT_BYTES = 16 * 1024 * 1024  # the WAL file is truncated to this after checkpoints
 
 
@@ -240,30 +239,10 @@ class LocalStore:
                 letter.to_params(),
             )
 
-    # --- space -----------------------------------------------------------------------------
-
-    def prepare_reclaim(self) -> None:
-        """Switch a file made without ``auto_vacuum=INCREMENTAL`` to it (one ``VACUUM``)."""
-        mode = self.read("PRAGMA auto_vacuum")[0][0]
-        if mode != 2:
-            with self._lock:
-                self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
-                self._db.execute("VACUUM")
-
-    def reclaim_space(self, min_free_pages: int = RECLAIM_FREE_PAGES) -> int:
-        """Give free pages back to the file system; return how many were free.
-
-        Deleted tasks, runs and dead letters leave free pages; past ``min_free_pages`` they
-        are released (``incremental_vacuum``) and the WAL is checkpointed and truncated, so
-        the file shrinks instead of keeping its largest size forever.
-        """
-        free = int(self.read("PRAGMA freelist_count")[0][0])
-        if free >= min_free_pages:
-            with self._lock:
-                # executescript steps the pragma to the end (execute frees one page only)
-                self._db.executescript("PRAGMA incremental_vacuum")
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        return free
+    def script(self, sql: str) -> None:
+        """Run statements outside a transaction, each to its end (``VACUUM``, pragmas)."""
+        with self._lock:
+            self._db.executescript(sql)
 
 
 def prefix_successor(prefix: str) -> str:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from local.backend import dead_letters
 from local.backend.records import DeadLetter, TaskRow
 from local.backend.schema import SCHEMA
+from local.backend.space import prepare_reclaim, reclaim_space
 from local.backend.store import LocalStore
 from local.backend.timing import TriggerCache
 from shared.exceptions import InvalidRequestError
@@ -125,7 +126,7 @@ def test_the_store_gives_deleted_space_back(tmp_path: Path) -> None:
     store.read("PRAGMA wal_checkpoint(TRUNCATE)")
     full = path.stat().st_size
     assert full > 6_000_000
-    assert store.reclaim_space() > 1000  # free pages found, then released
+    assert reclaim_space(store) > 1000  # free pages found, then released
     assert path.stat().st_size < full / 10
 
 
@@ -136,10 +137,10 @@ def test_a_file_made_without_incremental_vacuum_is_converted(tmp_path: Path) -> 
     old.close()
     store = LocalStore(path)
     assert store.read("PRAGMA auto_vacuum")[0][0] == 0
-    store.prepare_reclaim()  # what the engine does at start
+    prepare_reclaim(store)  # what the engine does at start
     assert store.read("PRAGMA auto_vacuum")[0][0] == 2
     fill_and_empty(store)
-    store.reclaim_space()
+    reclaim_space(store)
     assert path.stat().st_size < 1_000_000
 
 
