@@ -9,9 +9,10 @@ urllib3 call per thread). A test checks that both paths classify every status al
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
 
@@ -25,6 +26,7 @@ from shared.delivery.signing import webhook_id_for
 from shared.exceptions import PermanentDeliveryError, RetryableDeliveryError
 
 
+@runtime_checkable
 class Sender(Protocol):
     """What the engine delivers through (``AsyncDelivery``, or a stand-in in tests)."""
 
@@ -37,6 +39,29 @@ class Sender(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+
+
+class ThreadedSender:
+    """A plain ``call -> result`` function (a stand-in, or the core's ``deliver`` bound to a
+    pool) run on the loop's worker threads: slower, but the engine takes either."""
+
+    def __init__(self, deliver: Callable[[ApiCallRequest], Any]) -> None:
+        self._deliver = deliver
+
+    async def open(self) -> None:
+        """Nothing to open."""
+
+    async def send(self, call: ApiCallRequest) -> Any:
+        """Run the function on a worker thread."""
+        return await asyncio.to_thread(self._deliver, call)
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+
+def as_sender(deliver: Sender | Callable[[ApiCallRequest], Any]) -> Sender:
+    """Return ``deliver`` as the engine's ``Sender`` (a plain function runs on threads)."""
+    return deliver if isinstance(deliver, Sender) else ThreadedSender(deliver)
 
 
 class _ReadResponse:

@@ -19,7 +19,7 @@ from typing import Any
 
 from local.backend import dead_letters
 from local.backend.config import EngineConfig
-from local.backend.delivery import Sender
+from local.backend.delivery import Sender, as_sender
 from local.backend.engine import Engine
 from local.backend.exclusive import ExclusiveLock
 from local.backend.records import TaskRow
@@ -53,7 +53,7 @@ class LocalScheduler:
         Folder of the SQLite file (``scheduler.sqlite3``) and the engine's lock file.
     deliver:
         Performs one attempt of a call: the delivery core on the engine's loop
-        (``AsyncDelivery``).
+        (``AsyncDelivery``), or a plain function (run on worker threads).
     config:
         Concurrency and retry rules.
     group:
@@ -66,7 +66,7 @@ class LocalScheduler:
     def __init__(
         self,
         state_dir: Path,
-        deliver: Sender,
+        deliver: Sender | Callable[[ApiCallRequest], Any],
         config: EngineConfig | None = None,
         *,
         group: str = "default",
@@ -78,7 +78,7 @@ class LocalScheduler:
         self.group = group
         self._clock = clock
         self._triggers = TriggerCache(self.config.max_event_age_seconds, clock)
-        self.engine = Engine(self.store, deliver, self._triggers.advance, self.config)
+        self.engine = Engine(self.store, as_sender(deliver), self._triggers.advance, self.config)
         self._lock = ExclusiveLock(state_dir / "engine.lock")
         self._role = EngineRole(self._lock, self.engine, self.config.poll_seconds)
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from standardwebhooks import Webhook
 
-from local.backend.delivery import AsyncDelivery
+from local.backend.delivery import AsyncDelivery, ThreadedSender, as_sender
 from shared.delivery.config import DeliveryConfig
 from shared.delivery.core import deliver
 from shared.delivery.event import ApiCallRequest
@@ -102,3 +102,20 @@ def test_the_async_call_is_signed_as_the_core_signs(shared_receiver: Receiver) -
     assert on_loop.body == sync.body
     assert on_loop.headers["webhook-id"] == sync.headers["webhook-id"]
     assert on_loop.headers["Content-Type"] == sync.headers["Content-Type"]
+
+
+def test_a_plain_function_is_run_on_threads() -> None:
+    calls: list[str] = []
+    sender = as_sender(lambda call: calls.append(call.target_url))
+    assert isinstance(sender, ThreadedSender)
+
+    async def twice() -> None:
+        await sender.open()
+        await sender.send(ApiCallRequest(target_url="http://127.0.0.1/a"))
+        await sender.send(ApiCallRequest(target_url="http://127.0.0.1/b"))
+        await sender.close()
+
+    asyncio.run(twice())
+    assert calls == ["http://127.0.0.1/a", "http://127.0.0.1/b"]
+    delivery = AsyncDelivery(CONFIG)
+    assert as_sender(delivery) is delivery
