@@ -124,7 +124,7 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         await self._sender.open()
-        listener = WakeListener(self._wake_path) if self._wake_path else None
+        listener = self._listen()
         if listener is not None:
             self._loop.add_reader(listener.fileno(), lambda: self.wake(listener.drain()))
         self._ready.set()
@@ -135,6 +135,21 @@ class Engine:
                 self._loop.remove_reader(listener.fileno())
                 listener.close()
             await self._finish()
+
+    def _listen(self) -> WakeListener | None:
+        """Listen for other processes' due times; without the socket they wait for a poll."""
+        if self._wake_path is None:
+            return None
+        try:
+            return WakeListener(self._wake_path)
+        except OSError as exc:
+            logger.warning(
+                "cannot listen on %s (%s): tasks created by other server processes are "
+                "picked up within LOCAL_POLL_SECONDS",
+                self._wake_path,
+                exc,
+            )
+            return None
 
     def _on_wake(self) -> None:
         self._wake_pending = False

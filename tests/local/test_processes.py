@@ -159,3 +159,21 @@ def test_an_unreadable_setting_exits_non_zero(tmp_path: Path) -> None:
     done = serve(tmp_path, 3, LOCAL_WORKERS="zero")  # fails while importing the app
     assert done.returncode != 0
     assert b"LOCAL_WORKERS" in done.stderr
+
+
+def test_an_unusable_wake_socket_does_not_stop_the_engine(tmp_path: Path, target: Receiver) -> None:
+    from local.backend import LocalScheduler
+    from local.backend.delivery import AsyncDelivery
+    from shared.delivery.config import DeliveryConfig
+    from tests.local.conftest import FAST, SECRET
+    from tests.local.test_engine import one_time
+
+    (tmp_path / "state" / "engine.wake").mkdir(parents=True)  # the socket cannot be made
+    config = DeliveryConfig(allowed_target_hosts=("127.0.0.1",), signing_secrets=(SECRET,))
+    scheduler = LocalScheduler(tmp_path / "state", AsyncDelivery(config), FAST)
+    scheduler.start(shared=True)
+    try:
+        scheduler.create_one_time(one_time(target, "/still", 1.2))
+        assert len(target.wait_for(1, timeout=4)) == 1
+    finally:
+        scheduler.shutdown()
