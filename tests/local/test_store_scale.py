@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local.backend import dead_letters
+from local.backend import engine as engine_module
 from local.backend.records import DeadLetter, TaskRow
 from local.backend.schema import SCHEMA
 from local.backend.space import prepare_reclaim, reclaim_space
 from local.backend.store import LocalStore
 from local.backend.timing import TriggerCache
 from shared.exceptions import InvalidRequestError
+from tests.local.conftest import MakeScheduler
 
 pytestmark = pytest.mark.timeout(60)
 FIXTURES_OK = [HealthCheck.function_scoped_fixture]
@@ -156,3 +159,17 @@ def test_trigger_cache_keeps_only_the_most_recently_used() -> None:
     cache.advance(rows[2], 999_960.0)  # used again: kept over t3 when t0 comes back
     cache.advance(rows[0], 999_960.0)
     assert list(cache._triggers) == ["t4", "t2", "t0"]
+
+
+def test_the_running_engine_reclaims_space_by_itself(
+    make_scheduler: MakeScheduler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "VACUUM_EVERY_SECONDS", 0.2)  # instead of a minute
+    scheduler = make_scheduler()
+    fill_and_empty(scheduler.store)
+    scheduler.store.read("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert scheduler.store.path.stat().st_size > 6_000_000
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and scheduler.store.path.stat().st_size > 1_000_000:
+        time.sleep(0.1)
+    assert scheduler.store.path.stat().st_size < 1_000_000
