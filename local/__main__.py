@@ -1,8 +1,9 @@
 """``python -m local dead-letters list [--task ID] | redrive ID``.
 
 Works on the state folder of ``LOCAL_STATE_DIR`` (default ``.local``) whether or not the
-API is running: a running engine picks a re-driven call up within ``LOCAL_POLL_SECONDS``;
-otherwise it is delivered at the next start. Prints JSON.
+API is running: a running engine is woken through its wake socket and delivers a re-driven
+call at once (within ``LOCAL_POLL_SECONDS`` if the socket cannot be reached); otherwise it is
+delivered at the next start. Prints JSON.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from local.backend import dead_letters
 from local.backend.scheduler import DB_NAME
 from local.backend.store import LocalStore
+from local.backend.wakeup import WakeSender, wake_socket_path
 from shared.exceptions import CallbackSchedulerError
 from shared.settings import load_settings
 
@@ -35,7 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        store = LocalStore(Path(settings.local_state_dir) / DB_NAME)
+        state = Path(settings.local_state_dir)
+        store = LocalStore(state / DB_NAME)
         try:
             if args.action == "list":
                 found = dead_letters.list_dead_letters(store, task_id=args.task, limit=args.limit)
@@ -48,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     max_event_age=float(settings.max_event_age_seconds),
                 )
                 output = {"id": args.id, "run_id": run_id, "state": "redriven"}
+                waker = WakeSender(wake_socket_path(state))
+                waker.send(None)  # a running engine delivers it now
+                waker.close()
         finally:
             store.close()
     except CallbackSchedulerError as exc:

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from local.backend.records import DeadLetter
 from local.backend.store import LocalStore, iso
 from shared.delivery.logs import redact_headers
-from shared.exceptions import TaskNotFoundError
+from shared.exceptions import InvalidRequestError, TaskNotFoundError
 
 
 def list_dead_letters(
     store: LocalStore, *, task_id: str | None = None, limit: int = 100
 ) -> list[DeadLetter]:
-    """Return dead letters, oldest first, optionally only those of one task.
+    """Return the first ``limit`` dead letters, oldest first (see ``page_dead_letters``)."""
+    return page_dead_letters(store, task_id=task_id, limit=limit)[0]
+
+
+def page_dead_letters(
+    store: LocalStore,
+    *,
+    task_id: str | None = None,
+    limit: int = 100,
+    next_token: str | None = None,
+) -> tuple[list[DeadLetter], str | None]:
+    """Return one page of dead letters, oldest first, and the token of the next page.
 
     Parameters
     ----------
@@ -24,15 +36,50 @@ def list_dead_letters(
         Only the dead letters of this task when given.
     limit:
         At most this many.
+    next_token:
+        The token a previous page returned (None: the first page).
+
+    Returns
+    -------
+    tuple
+        The letters and the next page's token (None when this is the last page). Pages are
+        read in ``(created_at, id)`` order on an index, so letters added while paging appear
+        on a later page, never twice.
+
+    Raises
+    ------
+    InvalidRequestError
+        ``next_token`` is not one this backend returned.
     """
-    if task_id is None:
-        rows = store.read("SELECT * FROM dead_letters ORDER BY created_at LIMIT ?", (limit,))
-    else:
-        rows = store.read(
-            "SELECT * FROM dead_letters WHERE task_id = ? ORDER BY created_at LIMIT ?",
-            (task_id, limit),
-        )
-    return [DeadLetter.from_row(row) for row in rows]
+    after_time, after_id = _decode_token(next_token) if next_token else (-1.0, "")
+    where = "(created_at > ? OR (created_at = ? AND dl_id > ?))"
+    params: tuple[object, ...] = (after_time, after_time, after_id)
+    if task_id is not None:
+        where += " AND task_id = ?"
+        params += (task_id,)
+    rows = store.read(
+        f"SELECT * FROM dead_letters WHERE {where} ORDER BY created_at, dl_id LIMIT ?",  # noqa: S608 - fixed text
+        (*params, limit + 1),
+    )
+    letters = [DeadLetter.from_row(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return letters, _encode_token(letters[-1]) if more else None
+
+
+def _encode_token(letter: DeadLetter) -> str:
+    raw = json.dumps([letter.created_at, letter.dl_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_token(token: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        created_at, dl_id = json.loads(raw)
+        if isinstance(created_at, int | float) and isinstance(dl_id, str):
+            return float(created_at), dl_id
+    except (ValueError, TypeError):
+        pass
+    raise InvalidRequestError("next_token is not one this backend returned")
 
 
 def redrive(store: LocalStore, dl_id: str, *, now: float, max_event_age: float) -> int:

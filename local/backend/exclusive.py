@@ -22,18 +22,26 @@ class ExclusiveLock:
 
     def acquire(self) -> None:
         """Take the lock or raise ``ConfigurationError`` naming the folder."""
+        if not self.try_acquire():
+            raise ConfigurationError(
+                f"another local scheduler is running on {self.path.parent} "
+                "(set LOCAL_STATE_DIR to use another folder)"
+            )
+
+    def try_acquire(self) -> bool:
+        """Take the lock if no other holder has it; return whether this one holds it now."""
+        if self._fd is not None:
+            return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
+            except OSError:
                 os.close(fd)
-                raise ConfigurationError(
-                    f"another local scheduler is running on {self.path.parent} "
-                    "(set LOCAL_STATE_DIR to use another folder)"
-                ) from exc
+                return False
         self._fd = fd
+        return True
 
     def release(self) -> None:
         """Drop the lock (idempotent)."""

@@ -20,9 +20,11 @@ from typing import Any
 
 from local.backend import dead_letters
 from local.backend.config import EngineConfig
-from local.backend.engine import Deliver, Engine
+from local.backend.delivery import Sender, as_sender
+from local.backend.engine import Engine
 from local.backend.exclusive import ExclusiveLock
 from local.backend.records import TaskRow
+from local.backend.roles import EngineRole
 from local.backend.store import LocalStore
 from local.backend.timing import TriggerCache
 from shared.delivery.event import ApiCallRequest
@@ -54,7 +56,8 @@ class LocalScheduler:
     state_dir:
         Folder of the SQLite file (``scheduler.sqlite3``) and the engine's lock file.
     deliver:
-        Performs one attempt of a call; the delivery core with its config and pool.
+        Performs one attempt of a call: the delivery core on the engine's loop
+        (``AsyncDelivery``), or a plain function (run on worker threads).
     config:
         Concurrency and retry rules.
     group:
@@ -67,7 +70,7 @@ class LocalScheduler:
     def __init__(
         self,
         state_dir: Path,
-        deliver: Deliver,
+        deliver: Sender | Callable[[ApiCallRequest], Any],
         config: EngineConfig | None = None,
         *,
         group: str = "default",
@@ -79,8 +82,9 @@ class LocalScheduler:
         self.group = group
         self._clock = clock
         self._triggers = TriggerCache(self.config.max_event_age_seconds, clock)
-        self.engine = Engine(self.store, deliver, self._triggers.advance, self.config)
+        self.engine = Engine(self.store, as_sender(deliver), self._triggers.advance, self.config)
         self._lock = ExclusiveLock(state_dir / "engine.lock")
+        self._role = EngineRole(self._lock, self.engine, self.config.poll_seconds)
 
     @classmethod
     def from_settings(cls, settings: Any) -> LocalScheduler:
@@ -89,17 +93,19 @@ class LocalScheduler:
 
         return build_from_settings(cls, settings)
 
-    def start(self) -> None:
-        """Take the state folder's lock and start firing; returns at once."""
-        self._lock.acquire()
-        self.engine.start()
+    def start(self, *, shared: bool = False) -> None:
+        """Take the state folder's lock and start firing; returns at once.
+
+        ``shared`` (several server processes on one folder): when another process runs the
+        engine, serve against the store and stand by instead of failing.
+        """
+        self._role.start(shared=shared)
         logger.info("local scheduler started (state in %s)", self.store.path)
 
     def shutdown(self) -> None:
-        """Stop firing (deliveries in progress finish), close the store, release the lock."""
-        self.engine.stop()
+        """Stop firing (in-flight calls get a short grace), close the store, release the lock."""
+        self._role.stop()
         self.store.close()
-        self._lock.release()
 
     # --- the port --------------------------------------------------------------------------
 
@@ -184,6 +190,15 @@ class LocalScheduler:
         letters = dead_letters.list_dead_letters(self.store, task_id=task_id, limit=limit)
         return [dead_letters.dead_letter_public(letter) for letter in letters]
 
+    def dead_letter_page(
+        self, *, task_id: str | None = None, limit: int = 100, next_token: str | None = None
+    ) -> tuple[builtins.list[dict[str, Any]], str | None]:
+        """Return one page of dead letters (oldest first) and the next page's token."""
+        letters, token = dead_letters.page_dead_letters(
+            self.store, task_id=task_id, limit=limit, next_token=next_token
+        )
+        return [dead_letters.dead_letter_public(letter) for letter in letters], token
+
     def redrive(self, dead_letter_id: str) -> dict[str, Any]:
         """Deliver a dead letter again now; ``TaskNotFoundError`` when the id is unknown."""
         run_id = dead_letters.redrive(
@@ -192,7 +207,7 @@ class LocalScheduler:
             now=self._clock(),
             max_event_age=self.config.max_event_age_seconds,
         )
-        self.engine.wake()
+        self._role.wake()
         return {"id": dead_letter_id, "run_id": run_id, "state": "redriven"}
 
     # --- helpers ---------------------------------------------------------------------------
@@ -203,7 +218,7 @@ class LocalScheduler:
             return replay_or_conflict(
                 self._public(stored), spec_fingerprint(spec), spec.client_token
             )
-        self.engine.wake(stored.next_fire_at)
+        self._role.wake(stored.next_fire_at)
         return self._public(stored)
 
     def _public(self, row: TaskRow) -> ScheduledTask:

@@ -11,19 +11,27 @@ delivery may repeat after a crash (at-least-once) but a completed run never fire
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from local.backend.catchup import Advance, latest_due_tick
 from local.backend.records import DeadLetter, RunRow, TaskRow
 from local.backend.schema import SCHEMA
 from shared.delivery.event import SCHEDULED_TIME_PLACEHOLDER
 
-# Given a recurring task and the tick just materialised, return the next tick (or None).
-Advance = Callable[[TaskRow, float], float | None]
+__all__ = ["Advance", "LocalStore", "iso"]
+logger = logging.getLogger("local")
+# Indexes for paging dead letters in order (created here: the schema module is the tables').
+PAGING_INDEXES = """
+CREATE INDEX IF NOT EXISTS dead_letters_order ON dead_letters (created_at, dl_id);
+CREATE INDEX IF NOT EXISTS dead_letters_task ON dead_letters (task_id, created_at, dl_id);
+"""
+WAL_LIMIT_BYTES = 16 * 1024 * 1024  # the WAL file is truncated to this after checkpoints
 
 
 def iso(epoch: float) -> str:
@@ -48,9 +56,11 @@ class LocalStore:
             path, check_same_thread=False, isolation_level=None, timeout=30.0
         )
         self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect in a new file
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+        self._db.executescript(SCHEMA + PAGING_INDEXES)
 
     def close(self) -> None:
         """Close the connection."""
@@ -109,12 +119,19 @@ class LocalStore:
         return TaskRow.from_row(rows[0]) if rows else None
 
     def list_tasks(self, prefix: str, limit: int, after: str | None) -> list[TaskRow]:
-        """Return up to ``limit`` tasks whose id starts with ``prefix``, ordered by id."""
-        rows = self.read(
-            "SELECT * FROM tasks WHERE substr(task_id, 1, ?) = ? AND task_id > ?"
-            " ORDER BY task_id LIMIT ?",
-            (len(prefix), prefix, after or "", limit),
-        )
+        """Return up to ``limit`` tasks whose id starts with ``prefix``, ordered by id.
+
+        A range on the primary key (``prefix <= task_id < prefix's successor``), so a page
+        costs the same whatever the number of tasks.
+        """
+        if after is not None and after >= prefix:
+            sql, params = "SELECT * FROM tasks WHERE task_id > ?", [after]
+        else:
+            sql, params = "SELECT * FROM tasks WHERE task_id >= ?", [prefix]
+        if prefix:
+            sql += " AND task_id < ?"
+            params.append(prefix_successor(prefix))
+        rows = self.read(sql + " ORDER BY task_id LIMIT ?", (*params, limit))
         return [TaskRow.from_row(row) for row in rows]
 
     def delete_task(self, task_id: str) -> bool:
@@ -155,10 +172,16 @@ class LocalStore:
             runs, deletes, moves = [], [], []
             for row in due:
                 task = TaskRow.from_row(row)
-                tick = float(row["next_fire_at"])
+                tick, following = float(row["next_fire_at"]), None
+                if task.kind == "recurring":  # the catch-up rule: only the latest missed tick
+                    tick, following, skipped = latest_due_tick(task, tick, now, advance)
+                    if skipped:
+                        logger.warning(
+                            "task %s: %d missed tick(s) coalesced into the tick of %s",
+                            task.task_id, skipped, iso(tick),
+                        )  # fmt: skip
                 payload = task.input.replace(SCHEDULED_TIME_PLACEHOLDER, iso(tick))
                 runs.append((task.task_id, tick, tick, tick + max_event_age, payload))
-                following = advance(task, tick) if task.kind == "recurring" else None
                 if following is None:
                     deletes.append((task.task_id,))
                 else:
@@ -185,8 +208,12 @@ class LocalStore:
 
     def complete_run(self, run_id: int) -> None:
         """Forget a delivered run (one statement, its own transaction)."""
-        with self._lock:
-            self._db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+        self.complete_runs([run_id])
+
+    def complete_runs(self, run_ids: list[int]) -> None:
+        """Forget delivered runs, all in one transaction."""
+        with self.transaction() as db:
+            db.executemany("DELETE FROM runs WHERE run_id = ?", [(i,) for i in run_ids])
 
     def retry_run(self, run: RunRow, due_at: float) -> None:
         """Release a failed run to be tried again at ``due_at`` with its updated log."""
@@ -204,3 +231,13 @@ class LocalStore:
                     "INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     letter.to_params(),
                 )
+
+    def script(self, sql: str) -> None:
+        """Run statements outside a transaction, each to its end (``VACUUM``, pragmas)."""
+        with self._lock:
+            self._db.executescript(sql)
+
+
+def prefix_successor(prefix: str) -> str:
+    """Return the smallest string greater than every string that starts with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)

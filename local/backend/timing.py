@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from shared.scheduling.cron import build_trigger, first_fire, from_epoch, next_f
 from shared.scheduling.validation import parse_schedule_expression
 
 logger = logging.getLogger("local")
+TRIGGER_CACHE_SIZE = 4096  # recurring tasks whose trigger is kept built (least recently used go)
 
 
 class TriggerCache:
@@ -28,11 +30,17 @@ class TriggerCache:
         Returns the current epoch time.
     """
 
-    def __init__(self, max_event_age_seconds: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        max_event_age_seconds: float,
+        clock: Callable[[], float],
+        size: int = TRIGGER_CACHE_SIZE,
+    ) -> None:
         self.max_event_age_seconds = max_event_age_seconds
         self._clock = clock
+        self._size = size
         self._lock = threading.Lock()
-        self._triggers: dict[str, tuple[str, BaseTrigger]] = {}
+        self._triggers: OrderedDict[str, tuple[str, BaseTrigger]] = OrderedDict()
 
     def first_tick(self, expression: str, timezone: str, now: datetime) -> tuple[str, float | None]:
         """Validate; return the normalised expression and the first tick at or after ``now``."""
@@ -75,8 +83,16 @@ class TriggerCache:
         with self._lock:
             cached = self._triggers.get(task.task_id)
             if cached is not None and cached[0] == key:
+                self._triggers.move_to_end(task.task_id)
                 return cached[1]
         trigger = build_trigger(task.expression, task.timezone, from_epoch(task.created_at))
         with self._lock:
             self._triggers[task.task_id] = (key, trigger)
+            self._triggers.move_to_end(task.task_id)
+            while len(self._triggers) > self._size:
+                self._triggers.popitem(last=False)
         return trigger
+
+    def __len__(self) -> int:
+        """Triggers kept built now (at most ``size``)."""
+        return len(self._triggers)

@@ -3,7 +3,8 @@
 Starts the API (uvicorn, local backend) on 127.0.0.1:8000, the batch worker with Redis (the
 one at ``REDIS_URL`` when it answers, else a throwaway ``redis-server``; failing both, one
 worker with an in-process lock, ``BATCH_LOCK_BACKEND=memory``), prints where everything is,
-and stops it all on Ctrl-C. Options: ``--port``, ``--no-worker``.
+and stops it all on Ctrl-C. Options: ``--port``, ``--no-worker``, ``--api-workers N`` (server
+processes; one runs the local engine, all serve the API).
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make run", description=__doc__)
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--no-worker", action="store_true", help="do not start the worker")
+    parser.add_argument("--api-workers", type=int, default=1, help="API server processes")
     parser.add_argument("--state-dir", type=Path, default=devenv.REPO_ROOT / ".local")
     args = parser.parse_args(argv)
     root = devenv.REPO_ROOT
@@ -139,9 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         worker = "not started (--no-worker)"
         locks_how = "" if args.no_worker else worker_locks(supervisor, env, root, scratch)
         python = sys.executable
-        uvicorn = [python, "-m", "uvicorn", "api_app.main:app", "--host", HOST]
-        uvicorn += ["--port", str(args.port), "--log-config", str(log_config)]
-        supervisor.start("api", uvicorn, env, root)
+        api = [python, "-m", "local.devserver.serve", "--host", HOST, "--port", str(args.port)]
+        api += ["--workers", str(args.api_workers), "--log-config", str(log_config)]
+        supervisor.start("api", api, env, root)
         if locks_how:
             supervisor.start("worker", [python, "-m", "worker"], env, root)
             worker = f"python -m worker, {locks_how}"

@@ -66,7 +66,8 @@ class Settings(BaseSettings):
 
     # --- local backend (issue 7) ---
     local_state_dir: str = ".local"
-    local_workers: int = Field(default=8, ge=1, le=64)
+    local_workers: int = Field(default=256, ge=1, le=10000)  # deliveries in flight, all hosts
+    local_host_concurrency: str = "8"  # per target: "8" or "4,hooks.partner.io=16"
     local_retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
     local_retry_max_backoff_seconds: float = Field(default=60.0, gt=0, le=86400)
     local_poll_seconds: float = Field(default=1.0, gt=0, le=60)

@@ -9,7 +9,7 @@ import pytest
 
 from local.backend import LocalScheduler
 from local.backend.config import EngineConfig
-from local.backend.wiring import pooled_deliver
+from local.backend.delivery import AsyncDelivery
 from shared.delivery.config import DeliveryConfig
 from tests.local.receiver import Receiver
 
@@ -35,9 +35,7 @@ def make_scheduler(tmp_path: Path) -> Iterator[MakeScheduler]:
 
     def make(config: EngineConfig = FAST, *, start: bool = True) -> LocalScheduler:
         delivery = DeliveryConfig(allowed_target_hosts=("127.0.0.1",), signing_secrets=(SECRET,))
-        scheduler = LocalScheduler(
-            tmp_path / "state", pooled_deliver(delivery, config.workers), config
-        )
+        scheduler = LocalScheduler(tmp_path / "state", AsyncDelivery(delivery), config)
         made.append(scheduler)
         if start:
             scheduler.start()

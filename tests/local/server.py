@@ -54,9 +54,13 @@ class Server:
             base_url=self.base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
         )
 
-    def start(self, timeout: float = 30.0) -> None:
+    def argv(self) -> list[str]:
+        """The server's command line (uvicorn, one process); tests may replace it."""
         argv = [sys.executable, "-m", "uvicorn", "api_app.main:app", "--host", "127.0.0.1"]
-        argv += ["--port", str(self.port), "--no-access-log"]
+        return [*argv, "--port", str(self.port), "--no-access-log"]
+
+    def start(self, timeout: float = 30.0) -> None:
+        argv = self.argv()
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT

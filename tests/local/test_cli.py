@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
-from tests.local.conftest import MakeScheduler
+from tests.local.conftest import FAST, MakeScheduler
 from tests.local.receiver import Receiver
 from tests.local.server import ROOT
 from tests.local.test_engine import one_time, wait_dead_letters
@@ -30,7 +32,7 @@ def test_list_and_redrive_from_the_command_line(
     receiver: Receiver, make_scheduler: MakeScheduler, tmp_path: Path
 ) -> None:
     receiver.answer("/refused", 422)
-    scheduler = make_scheduler()
+    scheduler = make_scheduler(replace(FAST, poll_seconds=30))  # only a wake-up is on time
     task = scheduler.create_one_time(one_time(receiver, "/refused", 1.3))
     wait_dead_letters(scheduler, 1)
     listed = cli(tmp_path / "state", "list")
@@ -40,8 +42,10 @@ def test_list_and_redrive_from_the_command_line(
         task.task_id, 422, "permanent_failure",
     )  # fmt: skip
     redriven = cli(tmp_path / "state", "redrive", letter["id"])
+    done = time.monotonic()
     assert redriven.returncode == 0, redriven.stderr
-    assert len(receiver.wait_for(2, timeout=5)) == 2  # the running engine picked it up
+    assert len(receiver.wait_for(2, timeout=5)) == 2  # the running engine was woken
+    assert time.monotonic() - done < 1.0
     assert json.loads(cli(tmp_path / "state", "list").stdout) == []
     unknown = cli(tmp_path / "state", "redrive", letter["id"])
     assert unknown.returncode == 1

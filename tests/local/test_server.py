@@ -130,6 +130,32 @@ def test_always_failing_is_dead_lettered_and_redrive_delivers(
     assert (again.status_code, again.json()["code"]) == (404, "task_not_found")
 
 
+def test_dead_letters_page_with_next_token(fresh_api: Server, target: Receiver) -> None:
+    path = unique("gone")
+    target.answer(path, 404, 404, 404)  # permanent: each task is dead-lettered at once
+    for _ in range(3):
+        fresh_api.create(delay_seconds=2, target_url=target.url(path))
+    target.wait_for(3, timeout=6, path=path)
+    deadline = time.monotonic() + 5
+    first: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        first = fresh_api.client.get("/api/v1/dead-letters", params={"limit": 2}).json()
+        if first["next_token"]:
+            break
+        time.sleep(0.1)
+    assert first["count"] == 2
+    token = first["next_token"]
+    second = fresh_api.client.get(
+        "/api/v1/dead-letters", params={"limit": 2, "next_token": token}
+    ).json()
+    assert (second["count"], second["next_token"]) == (1, None)
+    ids = [item["id"] for item in first["data"] + second["data"]]
+    assert len(set(ids)) == 3
+    bad = fresh_api.client.get("/api/v1/dead-letters", params={"next_token": "nope"})
+    assert bad.status_code in (400, 422)
+    assert bad.json()["message"] == "next_token is not one this backend returned"
+
+
 def test_dead_letters_need_the_token(api: Server) -> None:
     import httpx
 

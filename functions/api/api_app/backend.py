@@ -22,7 +22,7 @@ def build_task_scheduler(settings: Settings) -> TaskScheduler | None:
 
 @asynccontextmanager
 async def backend_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-    """Start the local engine (when selected) for the life of the server process."""
+    """Start the local backend (when selected) for the life of the server process."""
     if settings.scheduler_backend != "local":
         yield
         return
@@ -30,7 +30,9 @@ async def backend_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
     from local.backend import LocalScheduler
 
     engine = LocalScheduler.from_settings(settings)
-    engine.start()
+    # Several server processes (uvicorn --workers N) share the state folder: one runs the
+    # engine, the others serve against the same store and stand by to take over.
+    engine.start(shared=True)
     app.state.task_scheduler = engine
     try:
         yield

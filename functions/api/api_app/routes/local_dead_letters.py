@@ -43,10 +43,11 @@ class DeadLetterPublic(BaseModel):
 
 
 class DeadLettersPublic(BaseModel):
-    """Dead letters, oldest first."""
+    """One page of dead letters, oldest first; ``next_token`` fetches the next page."""
 
     data: list[DeadLetterPublic]
     count: int
+    next_token: str | None = None
 
 
 class RedrivePublic(BaseModel):
@@ -73,13 +74,14 @@ def list_dead_letters(
     scheduler: LocalDep,
     task_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    next_token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> DeadLettersPublic:
-    """List dead-lettered calls (retries exhausted, permanent failure, or too old)."""
+    """List dead-lettered calls (retries exhausted, permanent failure, or too old), paged."""
     if task_id is not None:
         validate_task_id(task_id)
-    letters = scheduler.list_dead_letters(task_id=task_id, limit=limit)
+    letters, token = scheduler.dead_letter_page(task_id=task_id, limit=limit, next_token=next_token)
     data = [DeadLetterPublic.model_validate(letter) for letter in letters]
-    return DeadLettersPublic(data=data, count=len(data))
+    return DeadLettersPublic(data=data, count=len(data), next_token=token)
 
 
 @router.post(
