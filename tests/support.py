@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import socket
 import sys
 import threading
 import time
@@ -16,6 +15,8 @@ from types import ModuleType
 from typing import Any
 
 import uvicorn
+
+from local.devserver.devenv import free_port as free_port
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
@@ -42,14 +43,6 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

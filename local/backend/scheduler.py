@@ -10,7 +10,6 @@ from __future__ import annotations
 import builtins
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from local.backend.store import LocalStore
 from local.backend.timing import TriggerCache
 from shared.delivery.event import ApiCallRequest
 from shared.exceptions import InvalidRequestError, ScheduleValidationError, TaskNotFoundError
+from shared.scheduling.names import is_task_id
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
 from shared.scheduling.validation import (
     at_expression,
@@ -39,7 +39,6 @@ from shared.scheduling.validation import (
 
 logger = logging.getLogger("local")
 DB_NAME = "scheduler.sqlite3"
-TASK_ID = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
 
 
 class LocalScheduler:
@@ -147,7 +146,7 @@ class LocalScheduler:
     ) -> TaskPage:
         """Return one page of tasks ordered by id; ``next_token`` is the last id shown."""
         validate_page_request(name_prefix=name_prefix, page_size=page_size, next_token=next_token)
-        if next_token is not None and not TASK_ID.match(next_token):
+        if next_token is not None and not is_task_id(next_token):
             raise InvalidRequestError("next_token is not one this backend returned")
         rows = self.store.list_tasks(name_prefix or "", page_size + 1, next_token)
         page = [self._public(row) for row in rows[:page_size]]

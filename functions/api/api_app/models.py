@@ -7,6 +7,9 @@ from typing import Any, Literal, Self
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
+from shared.environment import LAMBDA_MAX_TIMEOUT_SECONDS
+from shared.scheduling.names import MAX_NAME_PREFIX_LENGTH, NAME_PATTERN
+
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 MAX_DELAY_SECONDS = 366 * 24 * 3600
 
@@ -72,10 +75,10 @@ class TaskCreate(BaseModel):
     )
     timezone: str | None = Field(default=None, max_length=64, examples=["Asia/Seoul"])
     name_prefix: str = Field(
-        default="task", min_length=1, max_length=31, pattern=r"^[0-9A-Za-z_.-]+$"
+        default="task", min_length=1, max_length=MAX_NAME_PREFIX_LENGTH, pattern=NAME_PATTERN
     )
     client_token: str | None = Field(default=None, min_length=1, max_length=64)
-    timeout_seconds: float | None = Field(default=None, gt=0, le=900)
+    timeout_seconds: float | None = Field(default=None, gt=0, le=LAMBDA_MAX_TIMEOUT_SECONDS)
 
     @model_validator(mode="after")
     def _exactly_one_when(self) -> Self:

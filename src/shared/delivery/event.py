@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from shared.environment import LAMBDA_MAX_TIMEOUT_SECONDS as MAX_TIMEOUT_SECONDS
 from shared.exceptions import InvalidRequestError
 
 ALLOWED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
-MAX_TIMEOUT_SECONDS = 900.0
 
 # EventBridge Scheduler replaces this placeholder with the tick's time (ISO 8601, UTC) in a
 # schedule's Input; a recurring task's webhook-id is derived from it so that retries of one
