@@ -27,6 +27,14 @@ def load_event(relative: str) -> dict[str, Any]:
     return event
 
 
+def fake_aws_credentials(monkeypatch: Any, region: str) -> None:
+    """Never reach a real account: fake keys, the test's region, no profile."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
 @dataclass
 class FakeLambdaContext:
     """The attributes of a Lambda context object that handlers and Powertools read."""

@@ -17,14 +17,14 @@ from shared.environment import split_list
 from shared.exceptions import BackendUnavailableError, RetryableDeliveryError
 from shared.secrets import fetch_secret_string, region_of_arn, resolve_secret
 from tests.shared.delivery.receiver import CALLBACK_PATH, Receiver
+from tests.support import fake_aws_credentials
 
 REGION = "us-east-1"
 
 
 @pytest.fixture
 def secretsmanager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
+    fake_aws_credentials(monkeypatch, REGION)
     with mock_aws():
         yield boto3.client("secretsmanager", region_name=REGION)
 
