@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.environment import VARIABLES, parse
@@ -26,10 +26,7 @@ SecretList = Annotated[tuple[SecretStr, ...], NoDecode]
 def declared(field: str) -> Any:
     """Return the pydantic ``Field`` of ``field``: default and bounds as declared."""
     v = VARIABLES[field]
-    allow_inf_nan = False if v.kind == "float" else None
-    return Field(
-        v.default, ge=v.ge, gt=v.gt, le=v.le, min_length=v.min_length, allow_inf_nan=allow_inf_nan
-    )
+    return Field(v.default, ge=v.ge, gt=v.gt, le=v.le, min_length=v.min_length)
 
 
 class Settings(BaseSettings):
@@ -96,14 +93,26 @@ class Settings(BaseSettings):
     batch_heartbeat_seconds: float = declared("batch_heartbeat_seconds")
     batch_health_max_age_seconds: float = declared("batch_health_max_age_seconds")
 
-    @field_validator("*", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _parse(cls, value: object, info: ValidationInfo) -> object:
+    def _parse(cls, values: Any) -> Any:
         """Parse raw (string) values with ``shared.environment.parse``: blank means unset."""
-        if not isinstance(value, str) or info.field_name is None:
-            return value
-        variable = VARIABLES[info.field_name]
-        return parse(variable, {variable.name: value})
+        if not isinstance(values, dict):
+            return values
+        parsed: dict[str, Any] = {}
+        problems: list[str] = []
+        for field, value in values.items():
+            variable = VARIABLES.get(field)
+            if variable is None or not isinstance(value, str):
+                parsed[field] = value
+                continue
+            try:
+                parsed[field] = parse(variable, {variable.name: value})
+            except ValueError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return parsed
 
     def missing_for(self, component: Component) -> list[str]:
         """Return the environment names that ``component`` needs and that are not set."""
@@ -143,8 +152,9 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        names = ", ".join(str(err["loc"][0]).upper() for err in exc.errors() if err["loc"])
-        raise ConfigurationError(f"invalid setting(s): {names}: {exc}") from exc
+        names = [str(err["loc"][0]).upper() for err in exc.errors() if err["loc"]]
+        what = ", ".join(names) or "; ".join(str(err["msg"]) for err in exc.errors())
+        raise ConfigurationError(f"invalid setting(s): {what}: {exc}") from exc
 
 
 @lru_cache(maxsize=1)
