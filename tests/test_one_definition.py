@@ -2,18 +2,20 @@
 
 The environment variables (``shared.environment``), the logging helper (``shared.log``), the
 task-id pattern (``shared.scheduling.names``), Lambda's 900 s limit
-(``shared.environment.LAMBDA_MAX_TIMEOUT_SECONDS``), ``free_port`` and ``split_list``.
+(``shared.environment.LAMBDA_MAX_TIMEOUT_SECONDS``), ``free_port`` and ``split_list``; and
+the defaults the README's settings tables document are the declared ones.
 """
 
 from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 
-from shared.environment import VARIABLES
+from shared.environment import LAMBDA_MAX_TIMEOUT_SECONDS, TABLE, VARIABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = ("src", "functions", "worker", "local", "bench", "tests")
@@ -65,14 +67,18 @@ def test_list_splitting_is_defined_once() -> None:
 
 
 def test_the_900_second_limit_is_written_once() -> None:
+    # Declared once, as DELIVERY_TIMEOUT_SECONDS' bound in shared.environment's table; every
+    # other place uses LAMBDA_MAX_TIMEOUT_SECONDS (derived from it). No number 900 in code.
     found = [
         where(path, node.lineno)
         for path in python_files(PRODUCT)
         for node in nodes(path)
         if isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == 900
     ]
-    assert len(found) == 1, found
-    assert files(found) == {"src/shared/environment.py"}
+    assert found == []
+    assert LAMBDA_MAX_TIMEOUT_SECONDS == 900.0
+    assert VARIABLES["delivery_timeout_seconds"].le == LAMBDA_MAX_TIMEOUT_SECONDS
+    assert len(re.findall(r"(?<![0-9.])900(?![0-9])", TABLE)) == 1
 
 
 def test_the_task_id_pattern_is_written_once() -> None:
@@ -114,3 +120,38 @@ def test_no_product_variable_is_read_outside_shared_environment() -> None:
             if isinstance(key, ast.Constant) and key.value in names:
                 found.append(f"{where(path, key.lineno)} {key.value}")
     assert found == []
+
+
+def documented_defaults() -> Iterator[tuple[int, str, str]]:
+    """(line, variable, default) for each settings-table row of the README."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(readme, start=1):
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or not cells[0].startswith("`"):
+            continue
+        names = re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[0])
+        values = re.split(r"\s*(?:,|/)\s*", cells[1]) if len(names) > 1 else [cells[1]]
+        if names and all(name.lower() in VARIABLES for name in names):
+            assert len(values) == len(names), f"README.md:{number}"
+            yield from ((number, name, value) for name, value in zip(names, values, strict=True))
+
+
+def test_documented_defaults_are_the_declared_ones() -> None:
+    checked = 0
+    for number, name, value in documented_defaults():
+        declared = VARIABLES[name.lower()].default
+        literal = value.strip("`")
+        if re.fullmatch(r"[0-9.]+", literal):
+            assert float(literal) == declared, f"README.md:{number} {name}"
+        elif value.startswith("`"):
+            if isinstance(declared, tuple):
+                expected = ",".join(declared)
+            elif isinstance(declared, bool):
+                expected = str(declared).lower()
+            else:
+                expected = str(declared)
+            assert literal == expected, f"README.md:{number} {name}"
+        else:  # "none", "—", "temp dir": documented as unset
+            assert declared in (None, ()), f"README.md:{number} {name}"
+        checked += 1
+    assert checked >= 20

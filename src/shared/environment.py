@@ -1,111 +1,119 @@
 """Every environment variable the product reads, declared once (standard library only).
 
-Each ``Variable`` names a field (read from its UPPER_SNAKE environment name), its kind, its
-default and its bounds. ``shared.settings.Settings`` (pydantic-settings, the API and the
-worker) takes every field's default and bounds from here; the delivery path
-(``shared.delivery.config``, API_CALL_LAMBDA) parses its few variables with ``parse`` below
-so its cold start does not import pydantic. Tests check that the two agree on every value.
-An empty (or all-blank) value counts as unset everywhere.
+``TABLE`` below names each variable's field (read from its UPPER_SNAKE environment name),
+kind, default and bounds. ``shared.settings.Settings`` (pydantic-settings: the API and the
+worker) takes every field's default and bounds from here and parses raw values with
+``parse``; so does the delivery path (``shared.delivery.config``, API_CALL_LAMBDA), whose
+cold start thus never imports pydantic. Tests check that the two agree on every value.
+An empty (or all-blank) value counts as unset everywhere. The table is one string, read
+once at import: API_CALL_LAMBDA compiles this module on every cold start.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-# Lambda's longest timeout: the ceiling of every per-call and per-task HTTP timeout.
-LAMBDA_MAX_TIMEOUT_SECONDS = 900.0
+# Kinds: text (str with a default), optional (str or None), secret (secret str or None),
+# choice (one of a|b), list and secret_list (separated by commas or whitespace), int, float,
+# bool. Default "-": none (None, or empty for lists). Bounds: interval notation; "nonempty"
+# for a text that may not be empty.
+TABLE = """
+# field                              kind         default                    bounds
+# --- where and how it runs ---
+stage                                choice       dev                        dev|prod
+aws_region                           text         ap-northeast-2
+scheduler_backend                    choice       eventbridge                eventbridge|local
+# --- EventBridge Scheduler (the deployed backend) ---
+schedule_group_name                  text         default
+scheduler_role_arn                   optional     -
+api_call_function_arn                optional     -
+dead_letter_queue_arn                optional     -
+dead_letter_queue_url                optional     -
+# --- the API and its targets ---
+api_base_url                         optional     -
+allowed_target_hosts                 list         -
+# --- secrets: a value, or a Secrets Manager ARN read at run time ---
+signing_secrets                      secret_list  -
+signing_secrets_arn                  optional     -
+api_tokens                           secret_list  -
+api_tokens_arn                       optional     -
+target_bearer_token                  secret       -
+target_bearer_token_arn              optional     -
+# --- delivery and retries (schedule RetryPolicy, Lambda async config, local engine) ---
+retry_max_attempts                   int          2                          [0,185]
+max_event_age_seconds                int          3600                       [60,86400]
+# the upper bound is Lambda's longest timeout (LAMBDA_MAX_TIMEOUT_SECONDS)
+delivery_timeout_seconds             float        10                         (0,900]
+# --- local backend ---
+local_state_dir                      text         .local
+local_workers                        int          8                          [1,64]
+local_retry_base_seconds             float        1                          (0,3600]
+local_retry_max_backoff_seconds      float        60                         (0,86400]
+local_poll_seconds                   float        1                          (0,60]
+# --- batch worker ---
+# host the batch scheduler inside the API process (never on Lambda)
+batch_enabled                        bool         false
+# cron fields are read in this zone, never the container's
+batch_timezone                       text         UTC
+# redis:// or rediss:// (TLS); may hold a password
+redis_url                            secret       -
+# memory: an in-process tick lock for ONE replica (make run without Redis)
+batch_lock_backend                   choice       redis                      redis|memory
+# no webhook: alerts are only logged
+slack_webhook_url                    secret       -
+batch_schedules_packages             list         worker.schedules
+batch_key_prefix                     text         callback-scheduler:batch:  nonempty
+batch_time_budget_seconds            float        300                        (0,inf)
+batch_stack_trace_limit              int          2000                       [100,2900]
+batch_grace_period_seconds           float        30                         [0,110]
+batch_lock_ttl_seconds               float        300                        [10,86400]
+batch_guard_ttl_seconds              float        30                         [1,3600]
+batch_misfire_grace_seconds          int          30                         [1,3600]
+batch_redis_timeout_seconds          float        2                          (0,60]
+batch_redis_alert_interval_seconds   float        300                        [0,inf)
+# default: <tempdir>/callback-scheduler-worker.alive
+batch_health_file                    optional     -
+batch_heartbeat_seconds              float        5                          (0,60]
+batch_health_max_age_seconds         float        30                         (0,inf)
+"""
 
 
 class Variable:
-    """One environment variable: field name, kind, default and bounds.
+    """One environment variable: field name, kind, default and bounds (a ``TABLE`` row)."""
 
-    Kinds: ``text`` (str with a default), ``optional`` (str or None), ``secret`` (a secret
-    string or None), ``choice`` (one of ``choices``), ``list`` and ``secret_list``
-    (comma- or whitespace-separated), ``int``, ``float``, ``bool``.
-    """
+    __slots__ = ("bounds", "choices", "default", "field", "ge", "gt", "kind", "le", "min_length")
+    ge: float | None
+    gt: float | None
+    le: float | None
+    default: Any
 
-    __slots__ = ("choices", "default", "field", "ge", "gt", "kind", "le", "min_length")
-
-    def __init__(
-        self,
-        field: str,
-        kind: str,
-        default: Any = None,
-        *,
-        ge: float | None = None,
-        gt: float | None = None,
-        le: float | None = None,
-        choices: tuple[str, ...] = (),
-        min_length: int | None = None,
-    ) -> None:
-        self.field, self.kind, self.default = field, kind, default
-        self.ge, self.gt, self.le = ge, gt, le
-        self.choices, self.min_length = choices, min_length
+    def __init__(self, field: str, kind: str, default: str = "-", bounds: str = "") -> None:
+        self.field, self.kind = field, kind
+        self.bounds = bounds.replace(",", ", ")  # as error messages show it: (0, 900]
+        self.choices: tuple[str, ...] = tuple(bounds.split("|")) if kind == "choice" else ()
+        self.min_length: int | None = 1 if bounds == "nonempty" else None
+        self.ge = self.gt = self.le = None
+        if bounds[:1] in ("[", "("):
+            low, high = (float(end) for end in bounds[1:-1].split(","))
+            if bounds[0] == "[":
+                self.ge = low
+            else:
+                self.gt = low
+            self.le = None if high == float("inf") else high
+        self.default = None if default == "-" else default
+        if kind in ("list", "secret_list"):
+            self.default = () if default == "-" else split_list(default)
+        elif kind == "int":
+            self.default = int(default)
+        elif kind == "float":
+            self.default = float(default)
+        elif kind == "bool":
+            self.default = default in _TRUE
 
     @property
     def name(self) -> str:
         """The environment name: the field name in upper case."""
         return self.field.upper()
-
-
-_V = Variable
-VARIABLES: dict[str, Variable] = {
-    v.field: v
-    for v in (
-        # --- where and how it runs ---
-        _V("stage", "choice", "dev", choices=("dev", "prod")),
-        _V("aws_region", "text", "ap-northeast-2"),
-        _V("scheduler_backend", "choice", "eventbridge", choices=("eventbridge", "local")),
-        # --- EventBridge Scheduler (the deployed backend) ---
-        _V("schedule_group_name", "text", "default"),
-        _V("scheduler_role_arn", "optional"),
-        _V("api_call_function_arn", "optional"),
-        _V("dead_letter_queue_arn", "optional"),
-        _V("dead_letter_queue_url", "optional"),
-        # --- the API and its targets ---
-        _V("api_base_url", "optional"),
-        _V("allowed_target_hosts", "list", ()),
-        # --- secrets: a value, or a Secrets Manager ARN read at run time ---
-        _V("signing_secrets", "secret_list", ()),
-        _V("signing_secrets_arn", "optional"),
-        _V("api_tokens", "secret_list", ()),
-        _V("api_tokens_arn", "optional"),
-        _V("target_bearer_token", "secret"),
-        _V("target_bearer_token_arn", "optional"),
-        # --- delivery and retries (schedule RetryPolicy, Lambda async config, local engine) ---
-        _V("retry_max_attempts", "int", 2, ge=0, le=185),
-        _V("max_event_age_seconds", "int", 3600, ge=60, le=86400),
-        _V("delivery_timeout_seconds", "float", 10.0, gt=0, le=LAMBDA_MAX_TIMEOUT_SECONDS),
-        # --- local backend ---
-        _V("local_state_dir", "text", ".local"),
-        _V("local_workers", "int", 8, ge=1, le=64),
-        _V("local_retry_base_seconds", "float", 1.0, gt=0, le=3600),
-        _V("local_retry_max_backoff_seconds", "float", 60.0, gt=0, le=86400),
-        _V("local_poll_seconds", "float", 1.0, gt=0, le=60),
-        # --- batch worker ---
-        _V("batch_enabled", "bool", False),  # host the scheduler in the API (never on Lambda)
-        _V("batch_timezone", "text", "UTC"),  # cron fields are read in this zone
-        _V("redis_url", "secret"),  # redis:// or rediss:// (TLS); may hold a password
-        # "memory": an in-process tick lock for ONE replica (make run without Redis)
-        _V("batch_lock_backend", "choice", "redis", choices=("redis", "memory")),
-        _V("slack_webhook_url", "secret"),  # no webhook: alerts are only logged
-        _V("batch_schedules_packages", "list", ("worker.schedules",)),
-        _V("batch_key_prefix", "text", "callback-scheduler:batch:", min_length=1),
-        _V("batch_time_budget_seconds", "float", 300.0, gt=0),
-        _V("batch_stack_trace_limit", "int", 2000, ge=100, le=2900),
-        _V("batch_grace_period_seconds", "float", 30.0, ge=0, le=110),
-        _V("batch_lock_ttl_seconds", "float", 300.0, ge=10, le=86400),
-        _V("batch_guard_ttl_seconds", "float", 30.0, ge=1, le=3600),
-        _V("batch_misfire_grace_seconds", "int", 30, ge=1, le=3600),
-        _V("batch_redis_timeout_seconds", "float", 2.0, gt=0, le=60),
-        _V("batch_redis_alert_interval_seconds", "float", 300.0, ge=0),
-        _V("batch_health_file", "optional"),  # default: <tempdir>/callback-scheduler-worker.alive
-        _V("batch_heartbeat_seconds", "float", 5.0, gt=0, le=60),
-        _V("batch_health_max_age_seconds", "float", 30.0, gt=0),
-    )
-}
-del _V
 
 
 def split_list(raw: str) -> tuple[str, ...]:
@@ -126,6 +134,13 @@ def split_list(raw: str) -> tuple[str, ...]:
 
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
+VARIABLES: dict[str, Variable] = {
+    row[0]: Variable(*row)
+    for row in (line.split() for line in TABLE.splitlines())
+    if row and not row[0].startswith("#")
+}
+# Lambda's longest timeout: the ceiling of every per-call and per-task HTTP timeout.
+LAMBDA_MAX_TIMEOUT_SECONDS: float = VARIABLES["delivery_timeout_seconds"].le or 0.0
 
 
 def parse(variable: Variable, environ: Any) -> Any:
@@ -155,8 +170,6 @@ def parse(variable: Variable, environ: Any) -> Any:
     if not raw:
         return variable.default
     if kind in ("text", "optional", "secret"):
-        if variable.min_length is not None and len(raw) < variable.min_length:
-            raise ValueError(f"invalid setting {variable.name}: too short")
         return raw
     if kind in ("list", "secret_list"):
         return split_list(raw)
@@ -168,35 +181,34 @@ def parse(variable: Variable, environ: Any) -> Any:
         if raw.lower() not in _TRUE | _FALSE:
             raise ValueError(f"invalid setting {variable.name}: true or false")
         return raw.lower() in _TRUE
-    try:
-        value = _number(variable, raw)
-    except ValueError:
-        raise ValueError(f"invalid setting {variable.name}: {bounds(variable)}") from None
-    return int(raw) if kind == "int" else value
+    if not _is_decimal(raw, whole=kind == "int") or not _within(variable, float(raw)):
+        what = "a whole number" if kind == "int" else "a number"
+        raise ValueError(f"invalid setting {variable.name}: {what} in {variable.bounds}")
+    return int(raw) if kind == "int" else float(raw)
 
 
-_FLOAT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_INT = re.compile(r"[+-]?[0-9]+")
+def _digits(text: str) -> bool:
+    """``[+-]?[0-9]+`` (ASCII digits only)."""
+    body = text[1:] if text[:1] in ("+", "-") else text
+    return body.isascii() and body.isdigit()
 
 
-def _number(variable: Variable, raw: str) -> float:
-    if not (_INT if variable.kind == "int" else _FLOAT).fullmatch(raw):
-        raise ValueError(raw)  # ASCII digits only: no "1_000", "inf", "nan" or "0x10"
-    value = float(raw)
-    too_low = (variable.gt is not None and not value > variable.gt) or (
-        variable.ge is not None and not value >= variable.ge
+def _is_decimal(text: str, whole: bool) -> bool:
+    """``[+-]?digits``, or for a float also ``1.``, ``.5``, ``1e-3``; no ``_``, inf, nan."""
+    if whole:
+        return _digits(text)
+    mantissa, e, exponent = text.lower().partition("e")
+    if mantissa[:1] in ("+", "-"):
+        mantissa = mantissa[1:]
+    unsigned = mantissa.replace(".", "", 1)
+    if not (unsigned.isascii() and unsigned.isdigit()):
+        return False
+    return not e or _digits(exponent)
+
+
+def _within(variable: Variable, value: float) -> bool:
+    return (
+        (variable.gt is None or value > variable.gt)
+        and (variable.ge is None or value >= variable.ge)
+        and (variable.le is None or value <= variable.le)
     )
-    if too_low or (variable.le is not None and not value <= variable.le):
-        raise ValueError(raw)
-    return value
-
-
-def bounds(variable: Variable) -> str:
-    """Describe the numbers ``variable`` accepts, e.g. ``a number in (0, 900]``."""
-    low = variable.gt if variable.gt is not None else variable.ge
-    left = f"({low:g}" if variable.ge is None else f"[{low:g}"
-    if low is None:
-        left = "(-inf"
-    right = ", inf)" if variable.le is None else f", {variable.le:g}]"
-    what = "a whole number" if variable.kind == "int" else "a number"
-    return f"{what} in {left}{right}"

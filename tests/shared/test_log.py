@@ -23,6 +23,7 @@ def run_python(code: str, **env: str) -> list[dict[str, Any]]:
         [sys.executable, "-c", code],
         env={
             "PATH": os.environ.get("PATH", ""),
+            "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("src", ".")),
             **env,
         },
