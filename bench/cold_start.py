@@ -26,14 +26,17 @@ Three figures per comparison: ``<name>_seconds`` (wall time measured in the chil
 work shares the machine) and ``<name>_process_seconds`` (the whole child process seen from
 here, interpreter start-up included as in Lambda's Init Duration). Prints ``name value``
 lines; each comparison ends with a ``ratio`` line.
-Run: ``.venv/bin/python bench/cold_start.py [--runs N]``; exit 1 when a goal is missed.
+Run: ``.venv/bin/python bench/cold_start.py [--runs N] [--bytecode]``; exit 1 when a goal
+is missed. ``--bytecode`` is a what-if: our modules precompiled, as a build step could ship.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import compileall
 import os
+import py_compile
 import shutil
 import statistics
 import subprocess
@@ -99,13 +102,17 @@ class _Ok(BaseHTTPRequestHandler):
         return
 
 
-def source_copy(into: Path) -> str:
+def source_copy(into: Path, *, bytecode: bool = False) -> str:
     """Copy our sources without any ``__pycache__`` (a stale one would skip compilation,
-    which Lambda never can); return the PYTHONPATH of the copy."""
+    which Lambda never can); with ``bytecode``, compile the copy as a build could (unchecked
+    hash-based ``.pyc``). Return the PYTHONPATH of the copy."""
     paths = []
     for part in SOURCES:
         shutil.copytree(ROOT / part, into / part, ignore=shutil.ignore_patterns("__pycache__"))
         paths.append(str(into / part))
+    if bytecode:
+        mode = py_compile.PycInvalidationMode.UNCHECKED_HASH
+        compileall.compile_dir(into, quiet=1, invalidation_mode=mode)
     return os.pathsep.join(paths)
 
 
@@ -194,17 +201,24 @@ def main() -> int:
     """Run the three comparisons; exit 1 when a ratio is over its goal."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    runs = max(5, parser.parse_args().runs)
+    parser.add_argument(
+        "--bytecode",
+        action="store_true",
+        help="what-if: ship our modules precompiled (the build does not do this today)",
+    )
+    args = parser.parse_args()
+    runs = max(5, args.runs)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     port = int(server.server_address[1])
     sources = tempfile.TemporaryDirectory(prefix="cold-start-")
-    env = child_env(port, source_copy(Path(sources.name)))
+    env = child_env(port, source_copy(Path(sources.name), bytecode=args.bytecode))
     url = f"http://127.0.0.1:{port}/api/v1/tasks/callback"
     ratios: dict[str, float] = {}
     print(f"runs {runs}")
+    print(f"bytecode {int(args.bytecode)}")
     try:
         api = third_party_imports("api_app.main", env)
         ratios["api_init"] = compare("api_init", "import api_app.main", api, env, runs)
