@@ -140,16 +140,19 @@ def child_env(port: int, pythonpath: str) -> dict[str, str]:
     }
 
 
+def run_child(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter; raise naming the last stderr line if it fails."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
+    return done
+
+
 def third_party_imports(module: str, env: dict[str, str]) -> str:
     """Return a script importing every site-packages module that ``import module`` loads."""
-    done = subprocess.run(
-        [sys.executable, "-c", THIRD_PARTY.format(module=module)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    done = run_child(THIRD_PARTY.format(module=module), env)
     names = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("MODULE ")]
     print(f"{module.replace('.', '_')}_third_party_modules {len(names)}")
     return "\n".join(f"import {name}" for name in names)
@@ -159,16 +162,7 @@ def timed_run(body: str, env: dict[str, str]) -> tuple[float, float, float]:
     """Run ``body`` in a fresh interpreter; return (its wall seconds, its CPU seconds,
     the whole process's wall seconds seen from here)."""
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", TIMED.format(body=body)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
+    done = run_child(TIMED.format(body=body), env)
     wall = time.perf_counter() - started
     line = [row for row in done.stdout.splitlines() if row.startswith("SECONDS ")][-1]
     _, seconds, cpu = line.split()
