@@ -109,6 +109,8 @@ def test_delivery_config_and_settings_agree(field: str, raw: str) -> None:
             DeliveryConfig.from_env(environ)
         return
     assert getattr(DeliveryConfig.from_env(environ), field) == expected, (field, raw)
+    with mock.patch.dict(os.environ, environ, clear=True):
+        assert DeliveryConfig.from_settings(Settings()) == DeliveryConfig.from_env(environ)
 
 
 def test_numbers_read_as_written() -> None:

@@ -116,6 +116,22 @@ class DeliveryConfig:
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> DeliveryConfig:
+        """Return the delivery view of a ``shared.settings.Settings`` (secrets unwrapped).
+
+        Parameters
+        ----------
+        settings
+            A ``Settings``; read by field name, so this module never imports pydantic.
+
+        Returns
+        -------
+        DeliveryConfig
+            The same values ``from_env`` reads from the same environment.
+        """
+        return cls(**{field: _plain(getattr(settings, field)) for field in FIELDS})
+
     def current_signing_secrets(self) -> tuple[str, ...]:
         """Return the signing secrets to use now (newest first), reading the ARN if set.
 
@@ -160,3 +176,11 @@ class DeliveryConfig:
     def _ttl(self) -> dict[str, float]:
         ttl = self.secrets_ttl_seconds
         return {} if ttl is None else {"ttl_seconds": ttl}
+
+
+def _plain(value: Any) -> Any:
+    """Unwrap pydantic's ``SecretStr`` (alone or in a tuple) without importing pydantic."""
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    reveal = getattr(value, "get_secret_value", None)
+    return reveal() if reveal is not None else value
