@@ -148,13 +148,19 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Read the environment now; turn pydantic's error into a ``ConfigurationError``."""
+    """Read the environment now; turn pydantic's error into a ``ConfigurationError``.
+
+    The message names every invalid variable and what it accepts, never a value (the
+    environment holds secrets).
+    """
     try:
         return Settings()
     except ValidationError as exc:
-        names = [str(err["loc"][0]).upper() for err in exc.errors() if err["loc"]]
-        what = ", ".join(names) or "; ".join(str(err["msg"]) for err in exc.errors())
-        raise ConfigurationError(f"invalid setting(s): {what}: {exc}") from exc
+        problems = []
+        for err in exc.errors(include_url=False, include_input=False):
+            text = str(err["msg"]).removeprefix("Value error, ").replace("invalid setting ", "")
+            problems.append(f"{str(err['loc'][0]).upper()}: {text}" if err["loc"] else text)
+        raise ConfigurationError(f"invalid setting(s): {'; '.join(problems)}") from None
 
 
 @lru_cache(maxsize=1)

@@ -156,3 +156,21 @@ def test_delivery_config_is_immutable_and_hides_secrets() -> None:
     same = DeliveryConfig(signing_secrets=("sig-value-123",), target_bearer_token="tok-456")
     assert config == same
     assert config != DeliveryConfig()
+
+
+def test_invalid_settings_name_the_variables_and_never_show_a_value() -> None:
+    environ = {
+        "SIGNING_SECRETS": "whsec_do-not-print-me",
+        "REDIS_URL": "redis://:hunter2@cache:6379/0",
+        "RETRY_MAX_ATTEMPTS": "many",
+        "STAGE": "qa",
+    }
+    patched = mock.patch.dict(os.environ, environ, clear=True)
+    with patched, pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    message = caught.value.message
+    assert "RETRY_MAX_ATTEMPTS: a whole number in [0, 185]" in message
+    assert "STAGE" in message
+    for secret in ("do-not-print-me", "hunter2", "many", "qa"):
+        assert secret not in message
+        assert secret not in repr(caught.value.__cause__)
