@@ -16,7 +16,8 @@ from typing import Any
 # Kinds: text (str with a default), optional (str or None), secret (secret str or None),
 # choice (one of a|b), list and secret_list (separated by commas or whitespace), int, float,
 # bool. Default "-": none (None, or empty for lists). Bounds: interval notation; "nonempty"
-# for a text that may not be empty.
+# for a text that may not be empty. "lambda" (a default or a bound) stands for
+# LAMBDA_MAX_TIMEOUT_SECONDS.
 TABLE = """
 # field                              kind         default                    bounds
 # --- where and how it runs ---
@@ -42,8 +43,7 @@ target_bearer_token_arn              optional     -
 # --- delivery and retries (schedule RetryPolicy, Lambda async config, local engine) ---
 retry_max_attempts                   int          2                          [0,185]
 max_event_age_seconds                int          3600                       [60,86400]
-# the upper bound is Lambda's longest timeout (LAMBDA_MAX_TIMEOUT_SECONDS)
-delivery_timeout_seconds             float        10                         (0,900]
+delivery_timeout_seconds             float        10                         (0,lambda]
 # --- local backend ---
 local_state_dir                      text         .local
 local_workers                        int          8                          [1,64]
@@ -78,6 +78,15 @@ batch_health_max_age_seconds         float        30                         (0,
 """
 
 
+# Lambda's longest timeout: the ceiling of every per-call and per-task HTTP timeout.
+LAMBDA_MAX_TIMEOUT_SECONDS = 900.0
+
+
+def _number_of(text: str) -> float:
+    """A number of the table: a decimal, ``inf`` or ``lambda``."""
+    return LAMBDA_MAX_TIMEOUT_SECONDS if text == "lambda" else float(text)
+
+
 class Variable:
     """One environment variable: field name, kind, default and bounds (a ``TABLE`` row)."""
 
@@ -89,12 +98,13 @@ class Variable:
 
     def __init__(self, field: str, kind: str, default: str = "-", bounds: str = "") -> None:
         self.field, self.kind = field, kind
-        self.bounds = bounds.replace(",", ", ")  # as error messages show it: (0, 900]
+        # as error messages show it, e.g. "(0, 900]"
+        self.bounds = bounds.replace("lambda", f"{LAMBDA_MAX_TIMEOUT_SECONDS:g}").replace(",", ", ")
         self.choices: tuple[str, ...] = tuple(bounds.split("|")) if kind == "choice" else ()
         self.min_length: int | None = 1 if bounds == "nonempty" else None
         self.ge = self.gt = self.le = None
         if bounds[:1] in ("[", "("):
-            low, high = (float(end) for end in bounds[1:-1].split(","))
+            low, high = (_number_of(end) for end in bounds[1:-1].split(","))
             if bounds[0] == "[":
                 self.ge = low
             else:
@@ -106,7 +116,7 @@ class Variable:
         elif kind == "int":
             self.default = int(default)
         elif kind == "float":
-            self.default = float(default)
+            self.default = _number_of(default)
         elif kind == "bool":
             self.default = default in _TRUE
 
@@ -139,8 +149,6 @@ VARIABLES: dict[str, Variable] = {
     for row in (line.split() for line in TABLE.splitlines())
     if row and not row[0].startswith("#")
 }
-# Lambda's longest timeout: the ceiling of every per-call and per-task HTTP timeout.
-LAMBDA_MAX_TIMEOUT_SECONDS: float = VARIABLES["delivery_timeout_seconds"].le or 0.0
 
 
 def parse(variable: Variable, environ: Any) -> Any:
