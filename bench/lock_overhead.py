@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import time
@@ -25,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
+from local.devserver.devenv import free_port
 from worker.locks import TickLocks
 from worker.redis_client import build_redis
 
@@ -37,9 +37,7 @@ def _answers(url: str) -> bool:
 
 
 def _throwaway() -> tuple[str, subprocess.Popen[bytes]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
     proc = subprocess.Popen([*args, "--save", "", "--appendonly", "no"])
     url = f"redis://127.0.0.1:{port}/0"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import socket
 import sys
 import threading
 import time
@@ -17,6 +16,8 @@ from typing import Any
 
 import uvicorn
 
+from local.devserver.devenv import free_port as free_port
+
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
 
@@ -24,6 +25,14 @@ def load_event(relative: str) -> dict[str, Any]:
     """Read ``events/<relative>`` exactly as ``sam local invoke -e`` would pass it."""
     event: dict[str, Any] = json.loads((EVENTS / relative).read_text())
     return event
+
+
+def fake_aws_credentials(monkeypatch: Any, region: str) -> None:
+    """Never reach a real account: fake keys, the test's region, no profile."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 @dataclass
@@ -42,14 +51,6 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

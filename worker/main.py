@@ -20,24 +20,13 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-
 from shared.exceptions import ConfigurationError
+from shared.log import configure_logging
 from shared.settings import Settings, load_settings
 from worker import health
 from worker.service import BatchWorker
 
 log = logging.getLogger("worker.main")
-
-
-def configure_logging() -> None:
-    """JSON lines on stderr (CloudWatch via awslogs); level from ``POWERTOOLS_LOG_LEVEL``."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(LambdaPowertoolsFormatter(utc=True))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO").upper())
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 async def serve(settings: Settings) -> int:
@@ -73,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command != "run":
             print(f"usage: python -m worker [run|healthcheck] (got {command!r})", file=sys.stderr)
             return 2
-        configure_logging()
+        configure_logging(quiet=("apscheduler",))  # JSON lines on stderr (awslogs)
         settings.ensure_ready("worker")
         return asyncio.run(serve(settings))
     except ConfigurationError as exc:

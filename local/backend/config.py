@@ -1,10 +1,15 @@
-"""Concurrency and retry rules of the local engine."""
+"""Concurrency and retry rules of the local engine.
+
+Built from ``Settings`` by ``local.backend.wiring.engine_config``; the defaults are the
+declared ones (``shared.environment.VARIABLES``), never numbers of their own.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from local.backend.hosts import HostLimits
+from shared.environment import VARIABLES
 
 
 @dataclass(frozen=True)
@@ -15,12 +20,12 @@ class EngineConfig:
     ``host_limits`` caps each target's share of them.
     """
 
-    workers: int = 256
-    retry_max_attempts: int = 2
-    max_event_age_seconds: float = 3600.0
-    retry_base_seconds: float = 1.0
-    retry_max_backoff_seconds: float = 60.0
-    poll_seconds: float = 1.0
+    workers: int = VARIABLES["local_workers"].default
+    retry_max_attempts: int = VARIABLES["retry_max_attempts"].default
+    max_event_age_seconds: float = float(VARIABLES["max_event_age_seconds"].default)
+    retry_base_seconds: float = VARIABLES["local_retry_base_seconds"].default
+    retry_max_backoff_seconds: float = VARIABLES["local_retry_max_backoff_seconds"].default
+    poll_seconds: float = VARIABLES["local_poll_seconds"].default
     host_limits: HostLimits = field(default_factory=HostLimits)
     stop_grace_seconds: float = 2.0  # SIGTERM: in-flight calls get this long, then are cut
 

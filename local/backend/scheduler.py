@@ -11,7 +11,6 @@ import base64
 import builtins
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from local.backend.timing import TriggerCache
 from shared.delivery.event import ApiCallRequest
 from shared.exceptions import InvalidRequestError, ScheduleValidationError, TaskNotFoundError
 from shared.scheduling.idempotency import new_nonce, replay_or_conflict, spec_fingerprint
+from shared.scheduling.names import is_task_id
 from shared.scheduling.schedule_mapping import NEXT_TOKEN_MESSAGE, input_fingerprint
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
 from shared.scheduling.validation import (
@@ -44,7 +44,6 @@ from shared.scheduling.validation import (
 
 logger = logging.getLogger("local")
 DB_NAME = "scheduler.sqlite3"
-TASK_ID = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
 PAGE_TOKEN_PREFIX = "local-page:"  # noqa: S105 - a format, not a secret
 
 
@@ -254,6 +253,6 @@ def _read_page_token(token: str) -> str:
     except (ValueError, UnicodeError):
         text = ""
     last_id = text.removeprefix(PAGE_TOKEN_PREFIX)
-    if not text.startswith(PAGE_TOKEN_PREFIX) or not TASK_ID.match(last_id):
+    if not text.startswith(PAGE_TOKEN_PREFIX) or not is_task_id(last_id):
         raise InvalidRequestError(NEXT_TOKEN_MESSAGE)
     return last_id

@@ -19,17 +19,7 @@ T = TypeVar("T", bound="LocalScheduler")
 
 def delivery_config(settings: Settings) -> DeliveryConfig:
     """Return the delivery core's config with the values of ``settings``."""
-    token = settings.target_bearer_token
-    return DeliveryConfig(
-        api_base_url=settings.api_base_url,
-        allowed_target_hosts=tuple(settings.allowed_target_hosts),
-        signing_secrets=tuple(s.get_secret_value() for s in settings.signing_secrets),
-        signing_secrets_arn=settings.signing_secrets_arn,
-        target_bearer_token=token.get_secret_value() if token is not None else None,
-        target_bearer_token_arn=settings.target_bearer_token_arn,
-        delivery_timeout_seconds=settings.delivery_timeout_seconds,
-        aws_region=settings.aws_region,
-    )
+    return DeliveryConfig.from_settings(settings)
 
 
 def engine_config(settings: Settings) -> EngineConfig:

@@ -121,18 +121,18 @@ def logging_config(path: Path) -> Path:
                 "()": "uvicorn.logging.AccessFormatter",
                 "fmt": '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s',
             },
-            "plain": {"format": "%(levelname)s:     [%(name)s] %(message)s"},
+            "json": {"()": "shared.log.json_formatter"},  # the JSON lines of every runtime
         },
         "handlers": {
             "default": {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stderr"},
             "access": {"class": "logging.StreamHandler", "formatter": "access", "stream": "ext://sys.stdout"},
-            "plain": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"},
+            "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
         },
         "loggers": {
             "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
             "uvicorn.error": {"level": "INFO"},
             "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
-            "local": {"handlers": ["plain"], "level": "INFO", "propagate": False},
+            "local": {"handlers": ["json"], "level": "INFO", "propagate": False},
         },
     }  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)

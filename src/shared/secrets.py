@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from shared.environment import split_list
 from shared.exceptions import BackendUnavailableError, ConfigurationError
 
 DEFAULT_TTL_SECONDS = 300.0
@@ -28,22 +29,6 @@ _cache: dict[str, tuple[float, str]] = {}  # arn -> (fresh until, value)
 _refreshing: dict[str, threading.Lock] = {}
 _clients: dict[str, Any] = {}
 logger = logging.getLogger("shared.secrets")
-
-
-def split_values(raw: str) -> tuple[str, ...]:
-    """Split a value holding one or more items separated by commas or whitespace.
-
-    Parameters
-    ----------
-    raw
-        The SecretString (or environment value), e.g. ``"whsec_new, whsec_old"``.
-
-    Returns
-    -------
-    tuple[str, ...]
-        The non-empty secrets in their original order (the first one is the newest).
-    """
-    return tuple(item for item in raw.replace(",", " ").split() if item)
 
 
 def region_of_arn(arn: str, default: str) -> str:
@@ -177,7 +162,7 @@ def resolve_secret_list(
     """
     if arn:
         raw = fetch_secret_string(arn, region=region, ttl_seconds=ttl_seconds, client=client)
-        return split_values(raw)
+        return split_list(raw)
     return tuple(literal or ())
 
 

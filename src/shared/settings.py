@@ -1,19 +1,21 @@
-"""The one definition of every environment variable the product reads.
+"""Settings of the API and the worker: pydantic-settings over ``shared.environment``.
 
-Field ``foo_bar`` is read from ``FOO_BAR``. The API and the worker use ``get_settings()``;
-the delivery path (API_CALL_LAMBDA) reads its few names with the standard library instead
-(see ``shared.delivery.config``) so its cold start does not pay for pydantic — a test keeps
-those names in step with the fields here.
+Field ``foo_bar`` is read from ``FOO_BAR``. Every field's default and bounds come from its
+declaration in ``shared.environment.VARIABLES`` (the one definition of every variable), and
+every raw value is parsed there too (``parse``), so ``Settings`` and the delivery path's
+standard-library view (``shared.delivery.config``) read each value alike; a test checks the
+field types against the declared kinds. The API and the worker use ``get_settings()``.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.environment import VARIABLES, parse
 from shared.exceptions import ConfigurationError
 
 Component = Literal["api", "delivery", "worker"]
@@ -21,92 +23,102 @@ StrList = Annotated[tuple[str, ...], NoDecode]
 SecretList = Annotated[tuple[SecretStr, ...], NoDecode]
 
 
-def split_list(value: object) -> object:
-    """Split a comma- or whitespace-separated environment value into a tuple."""
-    if isinstance(value, str):
-        return tuple(item for item in value.replace(",", " ").split() if item)
-    return value
+def declared(field: str) -> Any:
+    """Return the pydantic ``Field`` of ``field``: default and bounds as declared."""
+    v = VARIABLES[field]
+    return Field(v.default, ge=v.ge, gt=v.gt, le=v.le, min_length=v.min_length)
 
 
 class Settings(BaseSettings):
-    """All settings; every field is read from its UPPER_SNAKE environment variable."""
+    """All settings; every field is read from its UPPER_SNAKE environment variable.
+
+    Meanings, defaults and bounds: ``shared.environment.VARIABLES``.
+    """
 
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
 
     # --- where and how it runs ---
-    stage: Literal["dev", "prod"] = "dev"
-    aws_region: str = "ap-northeast-2"
-    scheduler_backend: Literal["eventbridge", "local"] = "eventbridge"
+    stage: Literal["dev", "prod"] = declared("stage")
+    aws_region: str = declared("aws_region")
+    scheduler_backend: Literal["eventbridge", "local"] = declared("scheduler_backend")
 
     # --- EventBridge Scheduler (the deployed backend) ---
-    schedule_group_name: str = "default"
-    scheduler_role_arn: str | None = None
-    api_call_function_arn: str | None = None
-    dead_letter_queue_arn: str | None = None
-    dead_letter_queue_url: str | None = None
+    schedule_group_name: str = declared("schedule_group_name")
+    scheduler_role_arn: str | None = declared("scheduler_role_arn")
+    api_call_function_arn: str | None = declared("api_call_function_arn")
+    dead_letter_queue_arn: str | None = declared("dead_letter_queue_arn")
+    dead_letter_queue_url: str | None = declared("dead_letter_queue_url")
 
     # --- the API and its targets ---
-    api_base_url: str | None = None
-    allowed_target_hosts: StrList = ()
+    api_base_url: str | None = declared("api_base_url")
+    allowed_target_hosts: StrList = declared("allowed_target_hosts")
 
     # --- secrets: a value, or a Secrets Manager ARN read at run time ---
-    signing_secrets: SecretList = ()
-    signing_secrets_arn: str | None = None
-    api_tokens: SecretList = ()
-    api_tokens_arn: str | None = None
-    target_bearer_token: SecretStr | None = None
-    target_bearer_token_arn: str | None = None
+    signing_secrets: SecretList = declared("signing_secrets")
+    signing_secrets_arn: str | None = declared("signing_secrets_arn")
+    api_tokens: SecretList = declared("api_tokens")
+    api_tokens_arn: str | None = declared("api_tokens_arn")
+    target_bearer_token: SecretStr | None = declared("target_bearer_token")
+    target_bearer_token_arn: str | None = declared("target_bearer_token_arn")
 
     # --- delivery and retries (schedule RetryPolicy, Lambda async config, local engine) ---
-    retry_max_attempts: int = Field(default=2, ge=0, le=185)
-    max_event_age_seconds: int = Field(default=3600, ge=60, le=86400)
-    delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=900)
+    retry_max_attempts: int = declared("retry_max_attempts")
+    max_event_age_seconds: int = declared("max_event_age_seconds")
+    delivery_timeout_seconds: float = declared("delivery_timeout_seconds")
     # a task's own timeout_seconds above this is refused (422): what the delivery can wait
-    max_task_timeout_seconds: float = Field(default=25.0, gt=0, le=900)
+    max_task_timeout_seconds: float = declared("max_task_timeout_seconds")
 
     # --- local backend (issue 7) ---
-    local_state_dir: str = ".local"
-    local_workers: int = Field(default=256, ge=1, le=10000)  # deliveries in flight, all hosts
-    local_host_concurrency: str = "8"  # per target: "8" or "4,hooks.partner.io=16"
-    local_retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
-    local_retry_max_backoff_seconds: float = Field(default=60.0, gt=0, le=86400)
-    local_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    local_state_dir: str = declared("local_state_dir")
+    local_workers: int = declared("local_workers")  # deliveries in flight, all hosts
+    local_host_concurrency: str = declared("local_host_concurrency")
+    local_retry_base_seconds: float = declared("local_retry_base_seconds")
+    local_retry_max_backoff_seconds: float = declared("local_retry_max_backoff_seconds")
+    local_poll_seconds: float = declared("local_poll_seconds")
 
     # --- batch worker (issue 5) ---
-    batch_enabled: bool = False  # host the scheduler inside the API process (never on Lambda)
-    batch_timezone: str = "UTC"  # cron fields are read in this zone, never the container's
-    redis_url: SecretStr | None = None  # redis:// or rediss:// (TLS); may hold a password
-    # "memory": an in-process tick lock for ONE replica (make run without Redis); no REDIS_URL
-    batch_lock_backend: Literal["redis", "memory"] = "redis"
-    slack_webhook_url: SecretStr | None = None  # no webhook: alerts are only logged
-    batch_schedules_packages: StrList = ("worker.schedules",)
-    batch_key_prefix: str = Field(default="callback-scheduler:batch:", min_length=1)
-    batch_time_budget_seconds: float = Field(default=300.0, gt=0)
-    batch_stack_trace_limit: int = Field(default=2000, ge=100, le=2900)
-    batch_grace_period_seconds: float = Field(default=30.0, ge=0, le=110)
-    batch_lock_ttl_seconds: float = Field(default=300.0, ge=10, le=86400)
-    batch_guard_ttl_seconds: float = Field(default=30.0, ge=1, le=3600)
-    batch_misfire_grace_seconds: int = Field(default=30, ge=1, le=3600)
-    batch_redis_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
-    batch_redis_alert_interval_seconds: float = Field(default=300.0, ge=0)
-    batch_health_file: str | None = None  # default: <tempdir>/callback-scheduler-worker.alive
-    batch_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60)
-    batch_health_max_age_seconds: float = Field(default=30.0, gt=0)
-    # the largest offset between a replica's clock and the Redis server's (TIME); see README
-    batch_max_clock_skew_seconds: float = Field(default=5.0, ge=0, le=600)
-    batch_sync_pool_size: int = Field(default=8, ge=1, le=256)  # threads for plain (sync) jobs
-    batch_loop_lag_alert_seconds: float = Field(default=5.0, gt=0, le=600)  # blocked-loop alert
+    batch_enabled: bool = declared("batch_enabled")
+    batch_timezone: str = declared("batch_timezone")
+    redis_url: SecretStr | None = declared("redis_url")
+    batch_lock_backend: Literal["redis", "memory"] = declared("batch_lock_backend")
+    slack_webhook_url: SecretStr | None = declared("slack_webhook_url")
+    batch_schedules_packages: StrList = declared("batch_schedules_packages")
+    batch_key_prefix: str = declared("batch_key_prefix")
+    batch_time_budget_seconds: float = declared("batch_time_budget_seconds")
+    batch_stack_trace_limit: int = declared("batch_stack_trace_limit")
+    batch_grace_period_seconds: float = declared("batch_grace_period_seconds")
+    batch_lock_ttl_seconds: float = declared("batch_lock_ttl_seconds")
+    batch_guard_ttl_seconds: float = declared("batch_guard_ttl_seconds")
+    batch_misfire_grace_seconds: int = declared("batch_misfire_grace_seconds")
+    batch_redis_timeout_seconds: float = declared("batch_redis_timeout_seconds")
+    batch_redis_alert_interval_seconds: float = declared("batch_redis_alert_interval_seconds")
+    batch_health_file: str | None = declared("batch_health_file")
+    batch_heartbeat_seconds: float = declared("batch_heartbeat_seconds")
+    batch_health_max_age_seconds: float = declared("batch_health_max_age_seconds")
+    batch_max_clock_skew_seconds: float = declared("batch_max_clock_skew_seconds")
+    batch_sync_pool_size: int = declared("batch_sync_pool_size")
+    batch_loop_lag_alert_seconds: float = declared("batch_loop_lag_alert_seconds")
 
-    @field_validator(
-        "allowed_target_hosts",
-        "signing_secrets",
-        "api_tokens",
-        "batch_schedules_packages",
-        mode="before",
-    )
+    @model_validator(mode="before")
     @classmethod
-    def _split(cls, value: object) -> object:
-        return split_list(value)
+    def _parse(cls, values: Any) -> Any:
+        """Parse raw (string) values with ``shared.environment.parse``: blank means unset."""
+        if not isinstance(values, dict):
+            return values
+        parsed: dict[str, Any] = {}
+        problems: list[str] = []
+        for field, value in values.items():
+            variable = VARIABLES.get(field)
+            if variable is None or not isinstance(value, str):
+                parsed[field] = value
+                continue
+            try:
+                parsed[field] = parse(variable, {variable.name: value})
+            except ValueError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return parsed
 
     def missing_for(self, component: Component) -> list[str]:
         """Return the environment names that ``component`` needs and that are not set."""
@@ -142,12 +154,19 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Read the environment now; turn pydantic's error into a ``ConfigurationError``."""
+    """Read the environment now; turn pydantic's error into a ``ConfigurationError``.
+
+    The message names every invalid variable and what it accepts, never a value (the
+    environment holds secrets).
+    """
     try:
         return Settings()
     except ValidationError as exc:
-        names = ", ".join(str(err["loc"][0]).upper() for err in exc.errors() if err["loc"])
-        raise ConfigurationError(f"invalid setting(s): {names}: {exc}") from exc
+        problems = []
+        for err in exc.errors(include_url=False, include_input=False):
+            text = str(err["msg"]).removeprefix("Value error, ").replace("invalid setting ", "")
+            problems.append(f"{str(err['loc'][0]).upper()}: {text}" if err["loc"] else text)
+        raise ConfigurationError(f"invalid setting(s): {'; '.join(problems)}") from None
 
 
 @lru_cache(maxsize=1)

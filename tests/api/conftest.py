@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from api_app.app import create_app
 from shared.settings import Settings
+from tests.support import fake_aws_credentials
 
 REGION = "ap-northeast-2"
 ACCOUNT = "123456789012"
@@ -46,13 +47,7 @@ def make_settings(**overrides: Any) -> Settings:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A moto account with the schedule group; yields a scheduler client to inspect it."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+    fake_aws_credentials(monkeypatch, REGION)
     with mock_aws():
         client = boto3.client("scheduler", region_name=REGION)
         client.create_schedule_group(Name=GROUP)

@@ -11,26 +11,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from shared.delivery.config import ENV_NAMES
 from shared.secrets import clear_secret_cache
+from tests.support import FakeLambdaContext as FakeLambdaContext
+from tests.support import fake_aws_credentials
 
 REGION = "us-east-1"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:ApiCallFunction"
-
-
-@dataclass
-class FakeLambdaContext:
-    """The attributes of the Lambda context object that the handler and Powertools read."""
-
-    function_name: str = "ApiCallFunction"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = FUNCTION_ARN
-    memory_limit_in_mb: int = 128
-    aws_request_id: str = "11111111-2222-3333-4444-555555555555"
-    log_group_name: str = "/aws/lambda/ApiCallFunction"
-    log_stream_name: str = "2026/01/05/[$LATEST]abc"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 @dataclass
@@ -54,14 +41,13 @@ class DeadLetterQueue:
 
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
+    return FakeLambdaContext(function_name="ApiCallFunction", invoked_function_arn=FUNCTION_ARN)
 
 
 @pytest.fixture
 def dead_letter_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[DeadLetterQueue]:
     """A moto SQS queue whose URL is DEAD_LETTER_QUEUE_URL."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
+    fake_aws_credentials(monkeypatch, REGION)
     monkeypatch.setenv("AWS_REGION", REGION)
     with mock_aws():
         client = boto3.client("sqs", region_name=REGION)
@@ -72,16 +58,7 @@ def dead_letter_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[DeadLetterQue
 
 @pytest.fixture(autouse=True)
 def _delivery_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in (
-        "API_BASE_URL",
-        "ALLOWED_TARGET_HOSTS",
-        "SIGNING_SECRETS",
-        "SIGNING_SECRETS_ARN",
-        "TARGET_BEARER_TOKEN",
-        "TARGET_BEARER_TOKEN_ARN",
-        "DEAD_LETTER_QUEUE_URL",
-        "DELIVERY_TIMEOUT_SECONDS",
-    ):
+    for name in set(ENV_NAMES.values()) - {"AWS_REGION"}:
         monkeypatch.delenv(name, raising=False)
     clear_secret_cache()
     yield

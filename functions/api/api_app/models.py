@@ -11,7 +11,9 @@ from pydantic.json_schema import SkipJsonSchema
 from shared.delivery.event import check_json_value
 from shared.delivery.headers import MAX_HEADER_VALUE_LENGTH, check_headers
 from shared.delivery.urls import MAX_URL_LENGTH, parse_target_url
+from shared.environment import LAMBDA_MAX_TIMEOUT_SECONDS
 from shared.exceptions import InvalidRequestError
+from shared.scheduling.names import MAX_NAME_PREFIX_LENGTH, NAME_PATTERN
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 MAX_DELAY_SECONDS = 366 * 24 * 3600
@@ -80,6 +82,11 @@ class TaskCallbackAck(BaseModel):
     duplicate: bool = False
 
 
+# A task's own HTTP timeout: never above Lambda's limit (the API also applies
+# MAX_TASK_TIMEOUT_SECONDS, which a deployment sets below ApiCallFunction's timeout).
+TaskTimeout = Annotated[float, Field(gt=0, le=LAMBDA_MAX_TIMEOUT_SECONDS)]
+
+
 class TaskCreate(BaseModel):
     """A deferred HTTP call: what to call and exactly one of when.
 
@@ -119,7 +126,7 @@ class TaskCreate(BaseModel):
         default=None, examples=["Asia/Seoul"]
     )
     name_prefix: str = Field(
-        default="task", min_length=1, max_length=31, pattern=r"^[0-9A-Za-z_.-]+$"
+        default="task", min_length=1, max_length=MAX_NAME_PREFIX_LENGTH, pattern=NAME_PATTERN
     )
     client_token: Annotated[str, Field(pattern=CLIENT_TOKEN_PATTERN)] | SkipJsonSchema[None] = (
         Field(
@@ -128,9 +135,9 @@ class TaskCreate(BaseModel):
             "with the existing task; with a different request, 409.",
         )
     )
-    timeout_seconds: Annotated[float, Field(gt=0, le=900)] | SkipJsonSchema[None] = Field(
-        default=None, description="At most MAX_TASK_TIMEOUT_SECONDS (default 25 s)."
-    )
+    timeout_seconds: (
+        Annotated[float, Field(gt=0, le=LAMBDA_MAX_TIMEOUT_SECONDS)] | SkipJsonSchema[None]
+    ) = Field(default=None, description="At most MAX_TASK_TIMEOUT_SECONDS (default 25 s).")
 
     @field_validator("target_url")
     @classmethod

@@ -1,57 +1,94 @@
 """Delivery settings read with the standard library (no pydantic on the cold-start path).
 
-Every environment name read here is a field of ``shared.settings.Settings`` (a test keeps
-them in step); ``Settings`` stays the one definition of the names and their meaning.
-Secret values never appear in ``repr``; they are resolved at delivery time through
-``shared.secrets`` (a literal value, or a Secrets Manager ARN read lazily and cached).
+Every variable read here is declared once, in ``shared.environment.VARIABLES``, and parsed
+by the same ``shared.environment.parse`` that ``shared.settings.Settings`` uses, so the two
+agree on every value. Secret values never appear in ``repr``; they are resolved at delivery
+time through ``shared.secrets`` (a literal value, or a Secrets Manager ARN read lazily and
+cached). A plain class, not a dataclass: API_CALL_LAMBDA's init pays for every line here.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import Any
 
+from shared.environment import VARIABLES, parse
 from shared.exceptions import ConfigurationError
-from shared.secrets import DEFAULT_TTL_SECONDS, resolve_secret, resolve_secret_list, split_values
 
-DEFAULT_TIMEOUT_SECONDS = 10.0
-MAX_TIMEOUT_SECONDS = 900.0
-DEFAULT_REGION = "ap-northeast-2"
-
-# field name -> environment name (the UPPER_SNAKE name of the Settings field)
-ENV_NAMES: Mapping[str, str] = {
-    "api_base_url": "API_BASE_URL",
-    "allowed_target_hosts": "ALLOWED_TARGET_HOSTS",
-    "signing_secrets": "SIGNING_SECRETS",
-    "signing_secrets_arn": "SIGNING_SECRETS_ARN",
-    "target_bearer_token": "TARGET_BEARER_TOKEN",
-    "target_bearer_token_arn": "TARGET_BEARER_TOKEN_ARN",
-    "dead_letter_queue_url": "DEAD_LETTER_QUEUE_URL",
-    "delivery_timeout_seconds": "DELIVERY_TIMEOUT_SECONDS",
-    "aws_region": "AWS_REGION",
-}
+# The variables the delivery path reads (field names of Settings and of DeliveryConfig).
+FIELDS = (
+    "api_base_url",
+    "allowed_target_hosts",
+    "signing_secrets",
+    "signing_secrets_arn",
+    "target_bearer_token",
+    "target_bearer_token_arn",
+    "dead_letter_queue_url",
+    "delivery_timeout_seconds",
+    "aws_region",
+)
+ENV_NAMES: Mapping[str, str] = {field: VARIABLES[field].name for field in FIELDS}
+_DEFAULT: dict[str, Any] = {field: VARIABLES[field].default for field in FIELDS}
+_HIDDEN = frozenset({"signing_secrets", "target_bearer_token"})
 
 
-@dataclass(frozen=True)
 class DeliveryConfig:
     """What the delivery core needs; build it with ``DeliveryConfig.from_env()``.
 
+    Keyword arguments are the ``FIELDS`` (defaults as declared in ``shared.environment``)
+    and ``secrets_ttl_seconds`` (``None``: ``shared.secrets``' default). Immutable.
     ``signing_secrets`` and ``target_bearer_token`` are excluded from ``repr``. When the
     matching ``*_arn`` is set, the secret is read from Secrets Manager at delivery time
     (cached ``secrets_ttl_seconds`` per container) and wins over the literal value.
     """
 
-    api_base_url: str | None = None
-    allowed_target_hosts: tuple[str, ...] = ()
-    signing_secrets: tuple[str, ...] = field(default=(), repr=False)
-    signing_secrets_arn: str | None = None
-    target_bearer_token: str | None = field(default=None, repr=False)
-    target_bearer_token_arn: str | None = None
-    dead_letter_queue_url: str | None = None
-    delivery_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
-    aws_region: str = DEFAULT_REGION
-    secrets_ttl_seconds: float = DEFAULT_TTL_SECONDS
+    __slots__ = (*FIELDS, "secrets_ttl_seconds")
+
+    api_base_url: str | None
+    allowed_target_hosts: tuple[str, ...]
+    signing_secrets: tuple[str, ...]
+    signing_secrets_arn: str | None
+    target_bearer_token: str | None
+    target_bearer_token_arn: str | None
+    dead_letter_queue_url: str | None
+    delivery_timeout_seconds: float
+    aws_region: str
+    secrets_ttl_seconds: float | None
+
+    def __init__(
+        self,
+        *,
+        api_base_url: str | None = _DEFAULT["api_base_url"],
+        allowed_target_hosts: tuple[str, ...] = _DEFAULT["allowed_target_hosts"],
+        signing_secrets: tuple[str, ...] = _DEFAULT["signing_secrets"],
+        signing_secrets_arn: str | None = _DEFAULT["signing_secrets_arn"],
+        target_bearer_token: str | None = _DEFAULT["target_bearer_token"],
+        target_bearer_token_arn: str | None = _DEFAULT["target_bearer_token_arn"],
+        dead_letter_queue_url: str | None = _DEFAULT["dead_letter_queue_url"],
+        delivery_timeout_seconds: float = _DEFAULT["delivery_timeout_seconds"],
+        aws_region: str = _DEFAULT["aws_region"],
+        secrets_ttl_seconds: float | None = None,
+    ) -> None:
+        values = locals()
+        for name in self.__slots__:
+            value = values[name]
+            object.__setattr__(self, name, tuple(value) if isinstance(value, list) else value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"DeliveryConfig is immutable (cannot set {name})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DeliveryConfig):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in self.__slots__))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__ if n not in _HIDDEN)
+        return f"DeliveryConfig({shown})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DeliveryConfig:
@@ -65,41 +102,35 @@ class DeliveryConfig:
         Returns
         -------
         DeliveryConfig
-            The settings; empty values count as unset.
+            The settings; empty or blank values count as unset.
 
         Raises
         ------
         ConfigurationError
-            ``DELIVERY_TIMEOUT_SECONDS`` is not a number in (0, 900].
+            A value is invalid (e.g. ``DELIVERY_TIMEOUT_SECONDS`` not a number in (0, 900]);
+            the message names the variable.
         """
         env = os.environ if environ is None else environ
+        try:
+            return cls(**{field: parse(VARIABLES[field], env) for field in FIELDS})
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
 
-        def text(name: str) -> str | None:
-            value = env.get(ENV_NAMES[name], "").strip()
-            return value or None
+    @classmethod
+    def from_settings(cls, settings: Any) -> DeliveryConfig:
+        """Return the delivery view of a ``shared.settings.Settings`` (secrets unwrapped).
 
-        raw_timeout = text("delivery_timeout_seconds")
-        timeout = DEFAULT_TIMEOUT_SECONDS
-        if raw_timeout is not None:
-            try:
-                timeout = float(raw_timeout)
-            except ValueError:
-                timeout = -1.0
-            if not 0 < timeout <= MAX_TIMEOUT_SECONDS:
-                raise ConfigurationError(
-                    "invalid setting DELIVERY_TIMEOUT_SECONDS: a number in (0, 900] is required"
-                )
-        return cls(
-            api_base_url=text("api_base_url"),
-            allowed_target_hosts=split_values(text("allowed_target_hosts") or ""),
-            signing_secrets=split_values(text("signing_secrets") or ""),
-            signing_secrets_arn=text("signing_secrets_arn"),
-            target_bearer_token=text("target_bearer_token"),
-            target_bearer_token_arn=text("target_bearer_token_arn"),
-            dead_letter_queue_url=text("dead_letter_queue_url"),
-            delivery_timeout_seconds=timeout,
-            aws_region=text("aws_region") or DEFAULT_REGION,
-        )
+        Parameters
+        ----------
+        settings
+            A ``Settings``; read by field name, so this module never imports pydantic.
+
+        Returns
+        -------
+        DeliveryConfig
+            The same values ``from_env`` reads from the same environment.
+        """
+        return cls(**{field: _plain(getattr(settings, field)) for field in FIELDS})
 
     def current_signing_secrets(self) -> tuple[str, ...]:
         """Return the signing secrets to use now (newest first), reading the ARN if set.
@@ -114,11 +145,10 @@ class DeliveryConfig:
         BackendUnavailableError
             Secrets Manager could not be read.
         """
+        from shared.secrets import resolve_secret_list  # first delivery, not init
+
         return resolve_secret_list(
-            self.signing_secrets,
-            self.signing_secrets_arn,
-            region=self.aws_region,
-            ttl_seconds=self.secrets_ttl_seconds,
+            self.signing_secrets, self.signing_secrets_arn, region=self.aws_region, **self._ttl()
         )
 
     def current_bearer_token(self) -> str | None:
@@ -134,9 +164,23 @@ class DeliveryConfig:
         BackendUnavailableError
             Secrets Manager could not be read.
         """
+        from shared.secrets import resolve_secret
+
         return resolve_secret(
             self.target_bearer_token,
             self.target_bearer_token_arn,
             region=self.aws_region,
-            ttl_seconds=self.secrets_ttl_seconds,
+            **self._ttl(),
         )
+
+    def _ttl(self) -> dict[str, float]:
+        ttl = self.secrets_ttl_seconds
+        return {} if ttl is None else {"ttl_seconds": ttl}
+
+
+def _plain(value: Any) -> Any:
+    """Unwrap pydantic's ``SecretStr`` (alone or in a tuple) without importing pydantic."""
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    reveal = getattr(value, "get_secret_value", None)
+    return reveal() if reveal is not None else value

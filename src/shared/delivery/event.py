@@ -9,10 +9,10 @@ from typing import Any
 
 from shared.delivery.headers import check_headers
 from shared.delivery.urls import parse_target_url
+from shared.environment import LAMBDA_MAX_TIMEOUT_SECONDS as MAX_TIMEOUT_SECONDS
 from shared.exceptions import InvalidRequestError
 
 ALLOWED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
-MAX_TIMEOUT_SECONDS = 900.0
 MAX_JSON_DEPTH = 64
 MAX_NONCE_LENGTH = 64
 

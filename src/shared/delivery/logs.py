@@ -1,4 +1,4 @@
-"""The delivery path's structured logger (Powertools, JSON) and header redaction.
+"""The delivery path's logger (``shared.log.get_logger()``) and header redaction.
 
 Credentials are never logged: ``redact_headers`` replaces the value of every header that
 can carry one (``Authorization``, ``Cookie``, ``X-Api-Key`` and any name containing
@@ -8,17 +8,16 @@ URLs are logged without their query string or user info.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools import Logger
+from shared.log import get_logger
 
 REDACTED = "[redacted]"
 _SENSITIVE_NAMES = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 _SENSITIVE_PARTS = ("token", "secret", "signature", "key", "auth", "password", "session")
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "callback-delivery")
+logger = get_logger()
 
 
 def is_sensitive_header(name: str) -> bool:

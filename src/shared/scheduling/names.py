@@ -15,7 +15,9 @@ MAX_TASK_ID_LENGTH = 64
 _UUID_HEX_LENGTH = 32
 # A task id is "{prefix}-{uuid4 hex}", so the prefix gets 64 - 1 - 32 = 31 characters.
 MAX_NAME_PREFIX_LENGTH = MAX_TASK_ID_LENGTH - 1 - _UUID_HEX_LENGTH
-_NAME = re.compile(r"^[0-9A-Za-z_.-]+$")
+# The one pattern of task ids and name prefixes (the API's models and the backends use it).
+NAME_PATTERN = r"^[0-9A-Za-z_.-]+$"
+_NAME = re.compile(NAME_PATTERN)
 # ClientToken: 1-64 characters of [a-zA-Z0-9-_] (CreateSchedule request parameters).
 _CLIENT_TOKEN = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _TOKEN_NAMESPACE = uuid.UUID("6f0c54c2-3f7e-4d6c-9a55-2b4d1b6f0e11")
@@ -62,13 +64,14 @@ def new_task_id(name_prefix: str, client_token: str | None = None) -> str:
     return f"{name_prefix}-{suffix}"
 
 
+def is_task_id(value: str) -> bool:
+    """Return whether ``value`` is a well-formed task id (1-64 of ``[0-9A-Za-z_.-]``)."""
+    return 0 < len(value) <= MAX_TASK_ID_LENGTH and _NAME.match(value) is not None
+
+
 def validate_task_id(task_id: str) -> str:
     """Check a task id (a schedule name): 1-64 characters of ``[0-9A-Za-z_.-]``."""
-    if (
-        not isinstance(task_id, str)
-        or not 0 < len(task_id) <= MAX_TASK_ID_LENGTH
-        or not _NAME.match(task_id)
-    ):
+    if not isinstance(task_id, str) or not is_task_id(task_id):
         raise InvalidRequestError(
             f"task id must be 1-{MAX_TASK_ID_LENGTH} characters of letters, digits, "
             "'-', '_' and '.'"

@@ -15,23 +15,24 @@ from shared.delivery.config import DeliveryConfig
 from shared.delivery.core import deliver
 from shared.delivery.event import ApiCallRequest
 from shared.delivery.signing import verify_signature
+from shared.environment import split_list
 from shared.exceptions import BackendUnavailableError, RetryableDeliveryError
-from shared.secrets import fetch_secret_string, region_of_arn, resolve_secret, split_values
+from shared.secrets import fetch_secret_string, region_of_arn, resolve_secret
 from tests.shared.delivery.receiver import CALLBACK_PATH, Receiver
+from tests.support import fake_aws_credentials
 
 REGION = "us-east-1"
 
 
 @pytest.fixture
 def secretsmanager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
+    fake_aws_credentials(monkeypatch, REGION)
     with mock_aws():
         yield boto3.client("secretsmanager", region_name=REGION)
 
 
 def test_split_and_region() -> None:
-    assert split_values(" a, b\nc ,,") == ("a", "b", "c")
+    assert split_list(" a, b\nc ,,") == ("a", "b", "c")
     assert region_of_arn("arn:aws:secretsmanager:eu-west-1:1:secret:x", "us-east-1") == "eu-west-1"
     assert region_of_arn("plain-name", "us-east-1") == "us-east-1"
 

@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from shared.delivery.event import ApiCallRequest
 from shared.scheduling.eventbridge import EventBridgeScheduler
+from tests.support import fake_aws_credentials as use_fake_aws_credentials
 
 if TYPE_CHECKING:
     from mypy_boto3_scheduler.client import EventBridgeSchedulerClient
@@ -30,14 +31,7 @@ CALL = ApiCallRequest(target_url="https://api.example.com/hook", body={"order": 
 @pytest.fixture(autouse=True)
 def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never reach a real account: fake keys, a fixed region, no profile."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_fake_aws_credentials(monkeypatch, REGION)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from api_app.models import (
     TasksPublic,
 )
 from api_app.service import quick_start_spec, to_public, to_task_spec, utc_now
+from shared.scheduling.names import MAX_TASK_ID_LENGTH, NAME_PATTERN
 from shared.scheduling.port import MAX_PAGE_SIZE
 from shared.scheduling.types import OneTimeTaskSpec
 
@@ -79,7 +80,9 @@ async def create_task(
 @router.get("", responses=ERROR_RESPONSES)
 async def list_tasks(
     scheduler: SchedulerDep,
-    prefix: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")] = None,
+    prefix: Annotated[
+        str | None, Query(max_length=MAX_TASK_ID_LENGTH, pattern=NAME_PATTERN)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> TasksPublic:
