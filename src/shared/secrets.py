@@ -22,7 +22,8 @@ from shared.environment import split_list
 from shared.exceptions import BackendUnavailableError, ConfigurationError
 
 DEFAULT_TTL_SECONDS = 300.0
-MAX_STALE_SECONDS = 900.0
+# a failed refresh serves the last good value this much longer (15 minutes), then fails
+MAX_STALE_SECONDS = 15 * 60.0
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, str]] = {}  # arn -> (fresh until, value)

@@ -115,5 +115,10 @@ def test_the_openapi_document_states_what_the_api_enforces() -> None:
     task_path = document["paths"]["/api/v1/tasks/{task_id}"]
     for method in ("get", "delete"):
         [parameter] = task_path[method]["parameters"]
-        assert parameter["schema"]["pattern"] == "^[0-9A-Za-z_.-]{1,64}$"
+        schema = parameter["schema"]
+        assert (schema["pattern"], schema["minLength"], schema["maxLength"]) == (
+            "^[0-9A-Za-z_.-]+$",
+            1,
+            64,
+        )
     assert "200" in document["paths"]["/api/v1/tasks"]["post"]["responses"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,6 +90,9 @@ def schedule_through_api_gateway(deployed: dict[str, Any]) -> tuple[Any, dict[st
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
     assert target["DeadLetterConfig"] == {"Arn": deployed["queue_arn"]}
     event_input = json.loads(target["Input"])
+    # the per-task nonce (the webhook-id's source) and the idempotency fingerprint ride along
+    assert re.fullmatch(r"[0-9a-f]{32}", event_input.pop("nonce"))
+    assert re.fullmatch(r"[0-9a-f]{64}", event_input.pop("request_fingerprint"))
     assert event_input == {
         "target_url": f"{deployed['base_url']}/api/v1/tasks/callback",
         "method": "POST",

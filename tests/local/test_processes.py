@@ -33,7 +33,8 @@ TAKEOVER = "the local engine's process stopped"
 def pid_logging_config(path: Path) -> Path:
     """``make run``'s logging config, with the process id in our lines and the access lines."""
     config = json.loads(devenv.logging_config(path).read_text())
-    config["formatters"]["plain"]["format"] = "%(process)d %(levelname)s [%(name)s] %(message)s"
+    # our loggers write JSON lines in make run; here a plain line that names the process
+    config["formatters"]["json"] = {"format": "%(process)d %(levelname)s [%(name)s] %(message)s"}
     config["formatters"]["access"]["fmt"] = 'pid=%(process)d "%(request_line)s" %(status_code)s'
     path.write_text(json.dumps(config))
     return path

@@ -143,7 +143,7 @@ def test_blank_values_count_as_unset_everywhere() -> None:
 def test_engine_defaults_are_the_declared_ones() -> None:
     with mock.patch.dict(os.environ, {}, clear=True):
         assert engine_config(Settings()) == EngineConfig()
-    assert EngineConfig().workers == 8
+    assert EngineConfig().workers == 256
     assert EngineConfig().max_event_age_seconds == 3600.0
 
 

@@ -17,7 +17,6 @@ from shared.scheduling.names import MAX_NAME_PREFIX_LENGTH, NAME_PATTERN
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 MAX_DELAY_SECONDS = 366 * 24 * 3600
-TASK_ID_PATTERN = r"^[0-9A-Za-z_.-]{1,64}$"
 CLIENT_TOKEN_PATTERN = r"^[0-9A-Za-z_-]{1,64}$"  # noqa: S105 - a pattern
 HEADER_NAME_PATTERN = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
 _URI: dict[str, Any] = {"format": "uri"}

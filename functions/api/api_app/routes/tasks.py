@@ -10,7 +10,6 @@ from api_app.calls import call_backend
 from api_app.deps import ClientAuth, SchedulerDep, SettingsDep
 from api_app.errors import ERROR_RESPONSES
 from api_app.models import (
-    TASK_ID_PATTERN,
     TaskCreate,
     TaskPublic,
     TaskScheduled,
@@ -22,7 +21,7 @@ from shared.scheduling.names import MAX_TASK_ID_LENGTH, NAME_PATTERN
 from shared.scheduling.port import MAX_PAGE_SIZE
 from shared.scheduling.types import OneTimeTaskSpec
 
-TaskId = Annotated[str, Path(min_length=1, max_length=64, pattern=TASK_ID_PATTERN)]
+TaskId = Annotated[str, Path(min_length=1, max_length=MAX_TASK_ID_LENGTH, pattern=NAME_PATTERN)]
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], dependencies=[ClientAuth])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
