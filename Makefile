@@ -16,7 +16,7 @@ PIP_VERSION := 26.3
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed-stamp
 
-.PHONY: lock test lint typecheck pytest fault-tools fmt clean sam sam-validate sam-build sam-local-check run demo
+.PHONY: build-SharedLayer build-ApiFunction build-ApiCallFunction lock test lint typecheck pytest fault-tools fmt clean sam sam-validate sam-build sam-local-check run demo
 
 $(STAMP): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,43 @@ sam-validate: $(SAM_STAMP)
 sam-build: $(SAM_STAMP) $(STAMP)
 	py313_dir="$$($(BIN)/python -m tests.template.python313)" && \
 		PATH="$$py313_dir:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
+
+# `sam build` runs these three targets (template.yaml: `BuildMethod: makefile`, `ContextPath: .`)
+# with the unit's folder (CodeUri / ContentUri, copied to a scratch folder) as the working
+# directory and ARTIFACTS_DIR set. Each installs its hashed lock as `sam build`'s own python3.13
+# builder would for x86_64 (wheels only, Lambda's cp313 ABI, manylinux platforms up to glibc
+# 2.34), copies our sources without any stale __pycache__, and compiles every module, ours and
+# the libraries', with python3.13 into unchecked hash-based .pyc (PEP 552). /var/task and /opt
+# are read-only and `sam deploy` zips every file with the date 1980-01-01, so without these (or
+# with pip's timestamp-based .pyc, stale after that zip) every cold start compiles everything.
+# The same targets run inside the build image under `sam build --use-container` (it has make
+# and python3.13); LAMBDA_PYTHON names another Python 3.13.
+LAMBDA_PYTHON ?= python3.13
+LAMBDA_PIP_TARGET := --only-binary=:all: --implementation cp --python-version 3.13 --abi cp313 \
+	--platform manylinux_2_34_x86_64 --platform manylinux2014_x86_64
+define lambda-unit
+	test "$$($(LAMBDA_PYTHON) -c 'import sys; print(sys.version_info[:2] == (3, 13))')" = True || \
+		{ echo "$(LAMBDA_PYTHON) is not Python 3.13 (set LAMBDA_PYTHON)" >&2; exit 1; }
+	mkdir -p "$(ARTIFACTS_DIR)/$(1)"
+	tar -c --exclude=__pycache__ --exclude='*.pyc' --exclude='requirements.*' -f - . | \
+		tar -x -C "$(ARTIFACTS_DIR)/$(1)" -f -
+	if grep -q '^[A-Za-z0-9]' requirements.txt; then \
+		$(LAMBDA_PYTHON) -m pip install --quiet --disable-pip-version-check --no-input --no-compile \
+			--require-hashes --no-deps $(LAMBDA_PIP_TARGET) \
+			-r requirements.txt -t "$(ARTIFACTS_DIR)/$(1)" || exit 1; \
+	fi
+	rm -rf "$(ARTIFACTS_DIR)/$(1)/bin"
+	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)/$(1)"
+endef
+
+build-SharedLayer:
+	$(call lambda-unit,python)
+
+build-ApiFunction:
+	$(call lambda-unit,)
+
+build-ApiCallFunction:
+	$(call lambda-unit,)
 
 # `make sam-local-check`: the README's `sam local` commands for real (needs a Docker engine and
 # the Lambda python3.13 base image or its offline stand-in); PASS/FAIL per case, non-zero exit
