@@ -1,17 +1,21 @@
 """Cold start of the two Lambda handlers, as ratios to baselines measured in the same run.
 
+Measures what Lambda loads: the artifacts of `sam build` (``make sam-build`` puts them in
+``.aws-sam/build``), run by Python 3.13 with the function folder and the layer's ``python/``
+folder on the path in Lambda's order and no site-packages. The build ships every module, ours
+and the libraries', as unchecked hash-based ``.pyc`` (the root Makefile's ``build-*``
+targets), which is what survives `sam deploy`'s zip; nothing is written at run time
+(``PYTHONDONTWRITEBYTECODE``, as on Lambda's read-only file system).
+
 Every figure is the median over ``--runs`` fresh Python processes (default 15, at least 5),
 baseline and candidate interleaved so drift on a shared machine hits both alike. Timed in
 the child, from just before the first import to just after the last statement (the
-interpreter's own start-up, the same for both, is excluded). Our modules are compiled from
-source in every child, as on Lambda (the build ships no ``.pyc`` of them and the file system
-is read-only): the children import a fresh copy of ``src/`` and ``functions/`` without any
-``__pycache__``, with ``PYTHONDONTWRITEBYTECODE``; the third-party packages have their
-``.pyc`` from pip, as in the build.
+interpreter's own start-up, the same for both, is excluded).
 
 A baseline imports **the same third-party modules** the handler ends up loading (found by
-importing the handler once in a child and listing every loaded module that lives in
-site-packages), so a ratio is what our own modules and wiring add on top of the libraries:
+importing the handler once in a child and listing every loaded module that lives in the
+build but is not ours), so a ratio is what our own modules and wiring add on top of the
+libraries:
 
 * ``api_init``: ``import api_app.main`` (settings, FastAPI app, ``handler = Mangum(app)``)
   against a bare import of its third-party modules. Goal <= 1.15.
@@ -26,17 +30,17 @@ Three figures per comparison: ``<name>_seconds`` (wall time measured in the chil
 work shares the machine) and ``<name>_process_seconds`` (the whole child process seen from
 here, interpreter start-up included as in Lambda's Init Duration). Prints ``name value``
 lines; each comparison ends with a ``ratio`` line.
-Run: ``.venv/bin/python bench/cold_start.py [--runs N] [--bytecode]``; exit 1 when a goal
-is missed. ``--bytecode`` is a what-if: our modules precompiled, as a build step could ship.
+Run: ``make sam-build && .venv/bin/python bench/cold_start.py [--runs N] [--build-dir DIR]
+[--python PYTHON3.13] [--no-bytecode]``; exit 1 when a goal is missed. ``--no-bytecode`` is
+the build as it was before it shipped ``.pyc`` (a copy without any ``__pycache__``: every
+module compiled on every cold start).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import compileall
 import os
-import py_compile
 import shutil
 import statistics
 import subprocess
@@ -48,7 +52,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("src", "functions/api_call", "functions/api")
+# Our own top-level packages in the build (everything else there is a library).
+OURS = ("shared", "api_app", "api_call")
+# Lambda's path order: the function folder (/var/task), then the layer (/opt/python).
+FUNCTIONS = {"api_app": "ApiFunction", "api_call": "ApiCallFunction"}
 TIMED = (
     "import time as _t\n_s, _c = _t.perf_counter(), _t.process_time()\n{body}\n"
     "print('SECONDS', _t.perf_counter() - _s, _t.process_time() - _c)\n"
@@ -63,14 +70,14 @@ CONTEXT = (
 )
 
 
-# Lists, in import order, the site-packages modules that importing the handler loads.
+# Lists, in import order, the modules from the build (not ours) that importing the handler loads.
 THIRD_PARTY = (
-    "import sys, sysconfig\n"
+    "import sys\n"
     "import {module}\n"
-    "roots = {{sysconfig.get_paths()['purelib'], sysconfig.get_paths()['platlib']}}\n"
+    "roots = [p for p in sys.path if p.startswith({build!r})]\n"
     "for name, module in list(sys.modules.items()):\n"
     "    path = getattr(module, '__file__', None) or ''\n"
-    "    if any(path.startswith(root) for root in roots):\n"
+    "    if any(path.startswith(root) for root in roots) and name.split('.')[0] not in {ours!r}:\n"
     "        print('MODULE', name)\n"
 )
 SIGNED_POST = (
@@ -102,26 +109,39 @@ class _Ok(BaseHTTPRequestHandler):
         return
 
 
-def source_copy(into: Path, *, bytecode: bool = False) -> str:
-    """Copy our sources without any ``__pycache__`` (a stale one would skip compilation,
-    which Lambda never can); with ``bytecode``, compile the copy as a build could (unchecked
-    hash-based ``.pyc``). Return the PYTHONPATH of the copy."""
-    paths = []
-    for part in SOURCES:
-        shutil.copytree(ROOT / part, into / part, ignore=shutil.ignore_patterns("__pycache__"))
-        paths.append(str(into / part))
-    if bytecode:
-        mode = py_compile.PycInvalidationMode.UNCHECKED_HASH
-        compileall.compile_dir(into, quiet=1, invalidation_mode=mode)
-    return os.pathsep.join(paths)
+def build_paths(build: Path, module: str) -> str:
+    """The PYTHONPATH Lambda gives ``module``'s function: its folder, then the layer's."""
+    function = FUNCTIONS[module.split(".")[0]]
+    return os.pathsep.join([str(build / function), str(build / "SharedLayer" / "python")])
 
 
-def child_env(port: int, pythonpath: str) -> dict[str, str]:
+def stale_sources(build: Path) -> list[str]:
+    """Our sources whose built copy differs from the working tree (or is missing)."""
+    stale = []
+    for source_root, built_root in (
+        (ROOT / "src", build / "SharedLayer" / "python"),
+        (ROOT / "functions" / "api", build / "ApiFunction"),
+        (ROOT / "functions" / "api_call", build / "ApiCallFunction"),
+    ):
+        for source in source_root.rglob("*.py"):
+            built = built_root / source.relative_to(source_root)
+            if not built.is_file() or built.read_bytes() != source.read_bytes():
+                stale.append(str(source.relative_to(ROOT)))
+    return stale
+
+
+def without_bytecode(build: Path, into: Path) -> Path:
+    """Copy the three built folders without any ``.pyc`` (the build before this change)."""
+    for folder in ("SharedLayer", *FUNCTIONS.values()):
+        shutil.copytree(build / folder, into / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return into
+
+
+def child_env(port: int) -> dict[str, str]:
     """The environment of every child: what the deployed functions would have."""
     secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": pythonpath,
         "PYTHONDONTWRITEBYTECODE": "1",
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -141,9 +161,15 @@ def child_env(port: int, pythonpath: str) -> dict[str, str]:
 
 
 def run_child(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a fresh interpreter; raise naming the last stderr line if it fails."""
+    """Run ``code`` in a fresh Python 3.13 (``env["BENCH_PYTHON"]``) without site-packages,
+    in an empty working directory; raise naming the last stderr line if it fails."""
     done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        [env["BENCH_PYTHON"], "-S", "-c", code],
+        env={name: value for name, value in env.items() if not name.startswith("BENCH_")},
+        cwd=env["BENCH_CWD"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
@@ -151,8 +177,10 @@ def run_child(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 
 def third_party_imports(module: str, env: dict[str, str]) -> str:
-    """Return a script importing every site-packages module that ``import module`` loads."""
-    done = run_child(THIRD_PARTY.format(module=module), env)
+    """Return a script importing every library module of the build that ``import module``
+    loads."""
+    script = THIRD_PARTY.format(module=module, build=env["BENCH_BUILD"], ours=OURS)
+    done = run_child(script, env)
     names = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("MODULE ")]
     print(f"{module.replace('.', '_')}_third_party_modules {len(names)}")
     return "\n".join(f"import {name}" for name in names)
@@ -191,34 +219,69 @@ def compare(name: str, candidate: str, baseline: str, env: dict[str, str], runs:
     return ratio
 
 
+def python313(given: str | None) -> str:
+    """The Python 3.13 to run the children with: ``--python``, else the one `make sam-build`
+    builds with (``tests/template/python313.py``: PATH, then pyenv)."""
+    if given is None:
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        from tests.template.python313 import NOT_FOUND, find_python313
+
+        found = find_python313()
+        if found is None:
+            raise SystemExit(NOT_FOUND)
+        return str(found)
+    probe = "import sys; print(sys.version_info[:2] == (3, 13))"
+    done = subprocess.run([given, "-c", probe], capture_output=True, text=True, timeout=30)
+    if done.stdout.strip() != "True":
+        raise SystemExit(f"{given} is not a working Python 3.13")
+    return given
+
+
 def main() -> int:
     """Run the three comparisons; exit 1 when a ratio is over its goal."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build")
+    parser.add_argument("--python", help="Python 3.13 (default: python3.13 on PATH)")
     parser.add_argument(
-        "--bytecode",
+        "--no-bytecode",
         action="store_true",
-        help="what-if: ship our modules precompiled (the build does not do this today)",
+        help="the build without any .pyc, as `sam build` shipped it before (compiles everything)",
     )
     args = parser.parse_args()
     runs = max(5, args.runs)
+    built = args.build_dir.resolve()
+    if not (built / "SharedLayer" / "python" / "shared").is_dir():
+        raise SystemExit(f"no `sam build` output in {built}: run `make sam-build` first")
+    stale = stale_sources(built)
+    if stale:
+        raise SystemExit(f"{built} is older than {stale[0]} (and {len(stale) - 1} more): rebuild")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     port = int(server.server_address[1])
-    sources = tempfile.TemporaryDirectory(prefix="cold-start-")
-    env = child_env(port, source_copy(Path(sources.name), bytecode=args.bytecode))
+    scratch = tempfile.TemporaryDirectory(prefix="cold-start-")
+    build = without_bytecode(built, Path(scratch.name) / "build") if args.no_bytecode else built
+    (Path(scratch.name) / "cwd").mkdir()
+    env = child_env(port) | {
+        "BENCH_PYTHON": python313(args.python),
+        "BENCH_BUILD": str(build),
+        "BENCH_CWD": str(Path(scratch.name) / "cwd"),
+    }
+    api_env = env | {"PYTHONPATH": build_paths(build, "api_app")}
+    call_env = env | {"PYTHONPATH": build_paths(build, "api_call")}
     url = f"http://127.0.0.1:{port}/api/v1/tasks/callback"
     ratios: dict[str, float] = {}
     print(f"runs {runs}")
-    print(f"bytecode {int(args.bytecode)}")
+    print(f"bytecode {int(not args.no_bytecode)}")
     try:
-        api = third_party_imports("api_app.main", env)
-        ratios["api_init"] = compare("api_init", "import api_app.main", api, env, runs)
-        libraries = third_party_imports("api_call.handler", env)
+        api = third_party_imports("api_app.main", api_env)
+        ratios["api_init"] = compare("api_init", "import api_app.main", api, api_env, runs)
+        libraries = third_party_imports("api_call.handler", call_env)
         ratios["api_call_init"] = compare(
-            "api_call_init", "import api_call.handler", libraries, env, runs
+            "api_call_init", "import api_call.handler", libraries, call_env, runs
         )
         delivery = (
             CONTEXT + "import api_call.handler as h\n"
@@ -227,12 +290,12 @@ def main() -> int:
         )
         bare = libraries + "\n" + SIGNED_POST.format(secret=env["SIGNING_SECRETS"], url=url)
         ratios["api_call_first_delivery"] = compare(
-            "api_call_first_delivery", delivery, bare, env, runs
+            "api_call_first_delivery", delivery, bare, call_env, runs
         )
     finally:
         server.shutdown()
         server.server_close()
-        sources.cleanup()
+        scratch.cleanup()
     missed = [name for name, ratio in ratios.items() if ratio > GOALS[name]]
     print(f"worst_ratio {max(ratios.values()):.2f}")
     print(f"goals_missed {len(missed)}{' ' + ' '.join(missed) if missed else ''}")
