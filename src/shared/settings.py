@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     dead_letter_queue_arn: str | None = None
     dead_letter_queue_url: str | None = None
 
+    # --- the task ledger (DynamoDB; issue 15): no table name, no ledger ---
+    ledger_table_name: str | None = None
+    ledger_retention_days: int = Field(default=30, ge=1, le=3650)  # kept after a task ends
+
     # --- the API and its targets ---
     api_base_url: str | None = None
     allowed_target_hosts: StrList = ()
