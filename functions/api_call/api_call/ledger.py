@@ -14,7 +14,7 @@ from typing import Any
 from shared.delivery.event import ApiCallRequest
 from shared.delivery.logs import logger
 from shared.delivery.signing import webhook_id_for
-from shared.exceptions import CallbackSchedulerError, PermanentDeliveryError
+from shared.exceptions import CallbackSchedulerError
 from shared.ledger.config import LedgerConfig
 from shared.ledger.recorder import AttemptRecorder, AttemptStart
 from shared.ledger.types import ONE_TIME_TICK, AttemptRecord, excerpt
@@ -96,7 +96,7 @@ class Attempt:
     def finish_failed(self, error: CallbackSchedulerError, outcome: str) -> None:
         """Record a failed attempt from the delivery core's error."""
         status = getattr(error, "status", None)
-        body = error.response_body if isinstance(error, PermanentDeliveryError) else ""
+        body = str(getattr(error, "response_body", "") or "")
         self.finish(outcome, http_status=status, error=error, response_body=body)
 
 

@@ -8,11 +8,13 @@ call, nothing that can fail in turn): namespace ``CallbackScheduler``, name
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 METRIC_NAMESPACE = "CallbackScheduler"
 FAILURE_METRIC = "LedgerWriteFailures"
 TABLE_DIMENSION = "LedgerTable"
+DEFAULT_SERVICE = "callback-scheduler"
 
 
 def report_ledger_failure(
@@ -49,7 +51,10 @@ def report_ledger_failure(
             unit=MetricUnit.Count,
             value=1,
             namespace=METRIC_NAMESPACE,
-            default_dimensions={TABLE_DIMENSION: table},
+            default_dimensions={
+                TABLE_DIMENSION: table,
+                "service": os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE,
+            },
         ):
             pass
     except Exception as exc:  # the metric must never turn into a failed delivery
