@@ -3,12 +3,20 @@ the API answers from it after the schedule is gone. moto for AWS, a real HTTP ta
 
 from __future__ import annotations
 
-import pytest
+import json
+import time
+from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
+
+from api_app.app import create_app
 from shared.exceptions import RetryableDeliveryError
+from tests.api.conftest import ACCOUNT, GROUP, REGION, TOKEN, make_settings
 from tests.api.ledger_fixtures import Stack, stack_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.timeout(60)
+ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:api-call"
 
 
 def test_delivered_then_the_schedule_is_gone_and_the_api_still_answers(stack: Stack) -> None:
@@ -200,3 +208,59 @@ def test_ledger_down_keeps_a_retryable_failure_retryable(stack: Stack) -> None:
     with pytest.raises(RetryableDeliveryError):
         stack.fire(event)
     assert len(stack.target.hits("/busy")) == 1
+
+
+def test_a_task_the_ledger_does_not_know_is_read_from_its_schedule(stack: Stack) -> None:
+    stack.scheduler.create_schedule(  # made before the ledger existed
+        Name="task-old",
+        GroupName=GROUP,
+        ScheduleExpression="at(2030-01-01T00:00:00)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": ARN, "RoleArn": ARN, "Input": '{"target_url": "https://h.example/x"}'},
+    )
+    task = stack.task("task-old")
+    assert task["kind"] == "one_time"
+    assert task["status"] is None  # the ledger has nothing to say about it
+
+
+def test_ledger_down_at_cancel_changes_nothing(stack: Stack) -> None:
+    created = stack.create(delay_seconds=60, target_url=stack.target.url("/ok"))
+    stack.dynamodb.delete_table(TableName=stack.table)
+    response = stack.api.delete(f"/api/v1/tasks/{created['task_id']}")
+    assert response.status_code == 503
+    names = [s["Name"] for s in stack.scheduler.list_schedules(GroupName=GROUP)["Schedules"]]
+    assert names == [created["task_id"]]  # the schedule is still there
+
+
+def test_cancel_sets_the_expiry_of_the_task(stack: Stack) -> None:
+    created = stack.create(delay_seconds=60, target_url=stack.target.url("/ok"))
+    before = int(time.time())
+    stack.api.delete(f"/api/v1/tasks/{created['task_id']}")
+    item = stack.dynamodb.get_item(
+        TableName=stack.table, Key={"pk": {"S": created["task_id"]}, "sk": {"S": "TASK"}}
+    )["Item"]
+    expires = int(item["expires_at"]["N"])
+    assert before + 30 * 86400 <= expires <= int(time.time()) + 30 * 86400
+
+
+def test_ledger_down_keeps_a_permanent_failure_dead_lettered(stack: Stack) -> None:
+    stack.target.script["/gone"] = [(404, b"no")]
+    created = stack.create(delay_seconds=60, target_url=stack.target.url("/gone"))
+    event = stack.schedule_input(created["task_id"])
+    stack.dynamodb.delete_table(TableName=stack.table)
+    result = stack.fire(event)
+    assert json.loads(result["body"])["dead_letter_message_id"]
+    assert len(stack.target.hits("/gone")) == 1
+
+
+def test_the_local_backend_says_it_keeps_no_ledger_yet(tmp_path: Path) -> None:
+    settings = make_settings(scheduler_backend="local", local_state_dir=str(tmp_path))
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(create_app(settings), headers=headers) as local:
+        task = local.post("/api/v1/tasks", json={"delay_seconds": 600}).json()
+        attempts = local.get(f"/api/v1/tasks/{task['task_id']}/attempts")
+        assert attempts.status_code == 400
+        assert attempts.json()["code"] == "invalid_request"
+        by_status = local.get("/api/v1/tasks", params={"status": "scheduled"})
+        assert by_status.status_code == 422
+        assert local.get("/api/v1/tasks").status_code == 200

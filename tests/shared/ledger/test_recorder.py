@@ -72,6 +72,8 @@ def test_writes_only_the_attributes_its_iam_policy_allows(table: Any) -> None:
     rec = table.get_item(TableName=TABLE, Key={"pk": {"S": "rec"}, "sk": {"S": "TASK"}})["Item"]
     assert (rec["task_status"], rec["attempt_count"]) == ({"S": "active"}, {"N": "2"})
     assert "expires_at" not in rec  # a recurring task has not ended
+    attempts = [item for item in items if item["sk"]["S"].startswith("A#")]
+    assert {int(a["expires_at"]["N"]) for a in attempts} == {int(NOW.timestamp()) + 7 * 86400}
 
 
 @pytest.mark.timeout(30)
