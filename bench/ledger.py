@@ -17,6 +17,9 @@ as on AWS but with no network in between); the target is a local HTTP server ans
 - ``list_*``: paging through ``--tasks`` tasks 100 at a time: from the ledger (one Query
   per page) and as before (ListSchedules, then one GetSchedule per task, 8 in parallel).
   ``list_ratio`` = ledger / GetSchedule.
+- ``create_*``: ``POST /api/v1/tasks`` through the API app, with the ledger (a GetItem is
+  not needed without a client token: one conditional PutItem after CreateSchedule) and
+  without. ``create_ratio`` = ledger p50 / bare p50 (issue 15's goal: <= 1.3).
 Prints ``name value`` lines.
 """
 
@@ -273,11 +276,52 @@ def listing(tasks: int) -> None:
     print(f"list_ratio {min(ledgers) / min(schedules):.3f}")
 
 
+def creation(hook: str, count: int) -> None:
+    """Task creation through the API (TestClient, in process) with the ledger and without."""
+    from fastapi.testclient import TestClient
+
+    from api_app.app import create_app
+    from shared.settings import Settings
+
+    boto3.client("scheduler", region_name=REGION).create_schedule_group(Name="bench-create")
+    base = {
+        "aws_region": REGION,
+        "schedule_group_name": "bench-create",
+        "scheduler_role_arn": ARN,
+        "api_call_function_arn": ARN,
+        "dead_letter_queue_arn": ARN,
+        "api_base_url": hook.rsplit("/", 1)[0],
+        "api_tokens": ("bench",),
+        "signing_secrets": (SECRET,),
+    }
+    apps = {
+        "bare": create_app(Settings.model_validate(base)),
+        "ledger": create_app(Settings.model_validate({**base, "ledger_table_name": TABLE})),
+    }
+    clients = {
+        mode: TestClient(app, headers={"Authorization": "Bearer bench"})
+        for mode, app in apps.items()
+    }
+    timings: dict[str, list[float]] = {mode: [] for mode in apps}
+    for index in range(count + 10):
+        for mode, client in clients.items():
+            started = time.perf_counter()
+            response = client.post("/api/v1/tasks", json={"delay_seconds": 600, "target_url": hook})
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 201, response.text
+            if index >= 10:
+                timings[mode].append(elapsed)
+    for mode, samples in timings.items():
+        print(f"create_{mode}_p50_ms {p(samples, 0.5) * 1e3:.2f}")
+    print(f"create_ratio {p(timings['ledger'], 0.5) / p(timings['bare'], 0.5):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--deliveries", type=int, default=200)
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--creates", type=int, default=100)
     args = parser.parse_args()
     with moto_server() as endpoint, target() as hook, instant_dynamodb() as instant:
         env = environment(endpoint, hook)
@@ -286,6 +330,7 @@ def main() -> None:
         warm_deliveries(hook, args.deliveries, endpoint, instant)
         if args.cold_runs:
             cold_starts(env, hook, args.cold_runs)
+        creation(hook, args.creates)
         listing(args.tasks)
 
 
