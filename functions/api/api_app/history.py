@@ -16,7 +16,7 @@ class AttemptPublic(BaseModel):
     attempt_number: int = Field(description="n-th attempt of the task (0: the ledger missed it)")
     started_at: datetime
     duration_ms: int
-    outcome: str = Field(description="delivered, retryable, permanent or skipped_cancelled")
+    outcome: str = Field(description="delivered, retryable or permanent")
     http_status: int | None = None
     error_class: str | None = None
     response_excerpt: str = Field(default="", description="First 1 KiB of the response body.")

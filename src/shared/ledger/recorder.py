@@ -31,6 +31,9 @@ DELIVERY_ATTRIBUTES = (
     "attempt_number", "started_at", "duration_ms", "outcome", "http_status", "error_class",
     "response_excerpt", "webhook_id", "request_id",
 )  # fmt: skip
+# Only a task whose status is "cancelled" stops an attempt; no item, or no status, does not
+# (stated explicitly rather than relying on how `<>` treats a missing attribute).
+NOT_CANCELLED = "attribute_not_exists(pk) OR attribute_not_exists(#status) OR #status <> :cancelled"
 STATUS_AFTER = {"delivered": "delivered", "retryable": "retrying", "permanent": "failed"}
 
 
@@ -103,7 +106,7 @@ class AttemptRecorder:
                 TableName=self.config.table_name,
                 Key={"pk": to_attr(task_id), "sk": to_attr(TASK_SK)},
                 UpdateExpression=update,
-                ConditionExpression="attribute_not_exists(pk) OR #status <> :cancelled",
+                ConditionExpression=NOT_CANCELLED,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="UPDATED_NEW",
@@ -169,7 +172,7 @@ class AttemptRecorder:
             sets.append("#status = :status")
             values[":status"] = to_attr(STATUS_AFTER.get(attempt.outcome, "failed"))
             values[":cancelled"] = to_attr("cancelled")
-            update["ConditionExpression"] = "attribute_not_exists(pk) OR #status <> :cancelled"
+            update["ConditionExpression"] = NOT_CANCELLED
             update["ExpressionAttributeNames"] = {"#status": "task_status"}
         update["UpdateExpression"] = "SET " + ", ".join(sets)
         update["ExpressionAttributeValues"] = values

@@ -9,7 +9,7 @@ from typing import Literal
 TaskStatus = Literal[
     "scheduled", "delivering", "retrying", "delivered", "failed", "cancelled", "active"
 ]
-Outcome = Literal["delivered", "retryable", "permanent", "skipped_cancelled"]
+Outcome = Literal["delivered", "retryable", "permanent"]
 TASK_STATUSES: tuple[str, ...] = (
     "scheduled",
     "delivering",
@@ -62,7 +62,7 @@ class AttemptRecord:
 
     ``outcome``: ``delivered`` (2xx), ``retryable`` (408/429/5xx, timeout, connection
     error: Lambda retries it), ``permanent`` (any other answer, or a call that cannot be
-    sent: dead-lettered), ``skipped_cancelled`` (the task was cancelled; nothing was sent).
+    sent: dead-lettered). A cancelled task gets no attempt: nothing is sent.
     """
 
     task_id: str

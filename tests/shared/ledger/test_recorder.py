@@ -120,3 +120,22 @@ def test_page_tokens_round_trip(values: dict[str, str]) -> None:
 def test_a_token_that_is_not_ours_is_a_client_error(token: str | None) -> None:
     with pytest.raises(InvalidRequestError):
         decode_token(token, frozenset({"pk", "sk"}))
+
+
+@pytest.mark.timeout(30)
+def test_only_a_cancelled_status_stops_an_attempt(table: Any) -> None:
+    # a task item without a status, or no item at all, must not read as cancelled
+    table.put_item(TableName=TABLE, Item={"pk": {"S": "bare"}, "sk": {"S": "TASK"}})
+    recorder = AttemptRecorder(LedgerConfig(TABLE), log, client=table)
+    assert recorder.start("bare", recurring=False, tick="once", now=NOW).cancelled is False
+    assert recorder.start("absent", recurring=False, tick="once", now=NOW).attempt_number == 1
+    table.put_item(
+        TableName=TABLE,
+        Item={"pk": {"S": "gone"}, "sk": {"S": "TASK"}, "task_status": {"S": "cancelled"}},
+    )
+    assert recorder.start("gone", recurring=False, tick="once", now=NOW).cancelled is True
+    # an attempt in flight when the task was cancelled is recorded; the status stays
+    assert recorder.finish(attempt("gone", "once", 1, "delivered"), recurring=False)
+    item = table.get_item(TableName=TABLE, Key={"pk": {"S": "gone"}, "sk": {"S": "TASK"}})["Item"]
+    assert item["task_status"] == {"S": "cancelled"}
+    assert item["last_outcome"] == {"S": "delivered"}
