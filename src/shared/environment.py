@@ -46,6 +46,10 @@ max_event_age_seconds                int          3600                       [60
 delivery_timeout_seconds             float        10                         (0,lambda]
 # a task's own timeout_seconds above this is refused (422): what the delivery can wait
 max_task_timeout_seconds             float        25                         (0,lambda]
+# --- the task ledger (DynamoDB): no table name, no ledger ---
+ledger_table_name                    optional     -
+# days a task's history is kept after it ends
+ledger_retention_days                int          30                         [1,3650]
 # --- local backend ---
 local_state_dir                      text         .local
 # deliveries in flight at most, all targets together

@@ -111,11 +111,13 @@ class RetryableDeliveryError(DeliveryError):
         *,
         status: int | None = None,
         retry_after_seconds: float | None = None,
+        response_body: str = "",
         details: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message, details=details)
         self.status = status
         self.retry_after_seconds = retry_after_seconds
+        self.response_body = response_body  # trimmed to 1 KiB; recorded in the ledger
 
 
 class PermanentDeliveryError(DeliveryError):

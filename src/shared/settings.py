@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     dead_letter_queue_arn: str | None = declared("dead_letter_queue_arn")
     dead_letter_queue_url: str | None = declared("dead_letter_queue_url")
 
+    # --- the task ledger (DynamoDB; issue 15): no table name, no ledger ---
+    ledger_table_name: str | None = declared("ledger_table_name")
+    ledger_retention_days: int = declared("ledger_retention_days")  # kept after a task ends
+
     # --- the API and its targets ---
     api_base_url: str | None = declared("api_base_url")
     allowed_target_hosts: StrList = declared("allowed_target_hosts")

@@ -33,6 +33,7 @@ def sample_value(cfn: dict[str, Any], kind: str, logical_id: str, attr: str | No
             f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-AbCdEf"
         ),
         ("AWS::Scheduler::ScheduleGroup", "ref", None): name,
+        ("AWS::DynamoDB::Table", "ref", None): f"{name}-1A2B3C4D5E6F",
         ("AWS::ApiGatewayV2::Api", "getatt", "ApiEndpoint"): (
             f"https://a1b2c3d4e5.execute-api.{REGION}.amazonaws.com"
         ),

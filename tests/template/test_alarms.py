@@ -24,6 +24,7 @@ EXPECTED = {
     ("AWS/Scheduler", "InvocationDroppedCount", "ScheduleGroup"),
     ("AWS/Scheduler", "InvocationsSentToDeadLetterCount", "ScheduleGroup"),
     ("AWS/Scheduler", "InvocationsFailedToBeSentToDeadLetterCount", "ScheduleGroup"),
+    ("CallbackScheduler", "LedgerWriteFailures", "LedgerTable"),
 }
 DIMENSION_OF_NAMESPACE = {
     "AWS/SQS": ("QueueName", "QueueName"),
@@ -68,6 +69,16 @@ def test_dimensions_name_this_stacks_resources(cfn: dict[str, Any]) -> None:
         if namespace == "AWS/ApiGateway":
             assert dimensions == {"ApiId": {"Ref": "HttpApi"}, "Stage": "$default"}
             assert cfn["Resources"]["HttpApiStage"]["Properties"]["StageName"] == "$default"
+            continue
+        if namespace == "CallbackScheduler":  # the metric our code emits (EMF, Powertools)
+            # Powertools adds the "service" dimension from POWERTOOLS_SERVICE_NAME: both
+            # functions that write the ledger must report under the service the alarm names.
+            for function in ("ApiFunction", "ApiCallFunction"):
+                env = Resolver(cfn).environment(function)
+                assert env["POWERTOOLS_SERVICE_NAME"] == dimensions["service"], function
+                assert env["LEDGER_TABLE_NAME"] == "<ref:LedgerTable>", function
+            assert dimensions["LedgerTable"] == {"Ref": "LedgerTable"}
+            assert set(dimensions) == {"LedgerTable", "service"}
             continue
         name, attr = DIMENSION_OF_NAMESPACE[namespace]
         expected = {"Fn::GetAtt": [resource, attr]} if attr else {"Ref": resource}

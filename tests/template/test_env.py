@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from shared.delivery.config import ENV_NAMES, DeliveryConfig
+from shared.ledger.config import LEDGER_ENV_NAMES
 from shared.settings import Settings, load_settings
 from tests.template.cfn import Resolver
 from tests.template.samples import with_samples
@@ -88,7 +89,7 @@ def test_api_environment_satisfies_the_api_settings(
 
 def test_api_call_environment_is_what_the_delivery_config_reads(cfn: dict[str, Any]) -> None:
     raw = Resolver(cfn).environment("ApiCallFunction")
-    reads = set(ENV_NAMES.values())
+    reads = set(ENV_NAMES.values()) | set(LEDGER_ENV_NAMES.values())
     others = {"STAGE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "AWS_ENDPOINT_URL"}
     assert set(raw) - others <= reads
     config = DeliveryConfig.from_env(with_samples(cfn, raw))

@@ -14,9 +14,10 @@ from api_app.backend import (
     build_task_scheduler,
 )
 from api_app.errors import install_error_handlers
+from api_app.ledger import with_ledger
 from api_app.limits import BodySizeLimitMiddleware
 from api_app.replays import ReplayGuard
-from api_app.routes import callback, health, schedule_preview, tasks
+from api_app.routes import callback, health, schedule_preview, task_attempts, tasks
 from shared.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.task_scheduler = build_task_scheduler(settings)
+    app.state.task_scheduler = with_ledger(build_task_scheduler(settings), settings)
     app.state.batch_worker = None
     app.state.callback_replays = ReplayGuard()
     install_error_handlers(app)
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(callback.router, prefix=API_PREFIX)
     app.include_router(tasks.router, prefix=API_PREFIX)
+    app.include_router(task_attempts.router, prefix=API_PREFIX)
     app.include_router(schedule_preview.router, prefix=API_PREFIX)
     for router in backend_routers(settings):
         app.include_router(router)

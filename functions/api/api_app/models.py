@@ -16,6 +16,9 @@ from shared.exceptions import InvalidRequestError
 from shared.scheduling.names import MAX_NAME_PREFIX_LENGTH, NAME_PATTERN
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+TaskStatus = Literal[
+    "scheduled", "delivering", "retrying", "delivered", "failed", "cancelled", "active"
+]
 MAX_DELAY_SECONDS = 366 * 24 * 3600
 CLIENT_TOKEN_PATTERN = r"^[0-9A-Za-z_-]{1,64}$"  # noqa: S105 - a pattern
 HEADER_NAME_PATTERN = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
@@ -171,6 +174,12 @@ class TaskCreate(BaseModel):
         return self
 
 
+STATUS_HELP = (
+    "scheduled, delivering, retrying, delivered, failed (dead-lettered) or cancelled; "
+    "recurring tasks: active or cancelled."
+)
+
+
 class TaskPublic(BaseModel):
     """A task as the API shows it."""
 
@@ -192,6 +201,13 @@ class TaskPublic(BaseModel):
         description="The webhook-id its delivery will carry (one-time tasks; a recurring "
         "task's ticks each get their own).",
     )
+    # From the ledger (absent on a backend without one): what happened to the task.
+    status: TaskStatus | None = Field(default=None, description=STATUS_HELP)
+    attempt_count: int | None = None
+    last_outcome: str | None = None
+    last_http_status: int | None = None
+    last_attempt_at: datetime | None = None
+    cancelled_at: datetime | None = None
 
 
 class TasksPublic(BaseModel):

@@ -83,7 +83,22 @@ def quick_start_spec(
 
 def to_public(task: ScheduledTask) -> TaskPublic:
     """Show a task without anything that could carry a credential (headers are left out)."""
+    record = task.record
+    history: dict[str, object] = {}
+    if record is not None:
+        history = {
+            "status": record.status,
+            "attempt_count": record.attempt_count,
+            "last_outcome": record.last_outcome,
+            "last_http_status": record.last_http_status,
+            "last_attempt_at": record.last_attempt_at,
+            "cancelled_at": record.cancelled_at,
+        }
+    webhook_id = record.webhook_id if record is not None else None
+    if webhook_id is None and task.call and task.kind == "one_time":
+        webhook_id = webhook_id_for(task.call)
     return TaskPublic(
+        **history,  # type: ignore[arg-type]
         task_id=task.task_id,
         schedule_arn=task.arn,
         kind=task.kind,
@@ -95,7 +110,7 @@ def to_public(task: ScheduledTask) -> TaskPublic:
         method=task.call.method if task.call else None,
         created_at=task.created_at,
         next_run_at=_in_zone(task.next_run_at, task.timezone),
-        webhook_id=(webhook_id_for(task.call) if task.call and task.kind == "one_time" else None),
+        webhook_id=webhook_id,
     )
 
 

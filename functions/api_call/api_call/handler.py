@@ -17,22 +17,49 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from api_call.ledger import Attempt, cancelled_result, recorder
 from shared.delivery.config import DeliveryConfig
 from shared.delivery.core import deliver
 from shared.delivery.event import ApiCallRequest
 from shared.delivery.logs import logger
-from shared.exceptions import CallbackSchedulerError, InvalidRequestError, PermanentDeliveryError
+from shared.exceptions import (
+    CallbackSchedulerError,
+    InvalidRequestError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    """Deliver one scheduled call; raise when it should be retried."""
+    """Deliver one scheduled call; raise when it should be retried.
+
+    With a ledger (``LEDGER_TABLE_NAME``) every attempt of a task is recorded; a task the
+    ledger says is cancelled is not delivered. A ledger failure changes nothing here.
+    """
     config = DeliveryConfig.from_env()
     try:
         call = ApiCallRequest.from_event(event)
-        result = deliver(call, config=config)
-    except (InvalidRequestError, PermanentDeliveryError) as exc:
+    except InvalidRequestError as exc:
         return dead_letter(event, exc, context, config)
+    ledger = recorder(config.aws_region) if call.task_id else None
+    attempt = None
+    if ledger is not None:
+        attempt = Attempt.begin(ledger, call, getattr(context, "aws_request_id", None))
+        if attempt.start.cancelled:
+            return cancelled_result(call)
+    try:
+        result = deliver(call, config=config)
+    except PermanentDeliveryError as exc:
+        if attempt is not None:
+            attempt.finish_failed(exc, "permanent")
+        return dead_letter(event, exc, context, config)
+    except RetryableDeliveryError as exc:
+        if attempt is not None:
+            attempt.finish_failed(exc, "retryable")
+        raise
+    if attempt is not None:
+        attempt.finish("delivered", http_status=result.status, response_body=result.response_body)
     return {
         "statusCode": 200,
         "body": json.dumps({"success": True, "api_status": result.status}),

@@ -229,6 +229,7 @@ def _classify(
             f"{call.method} {loggable_url(call.target_url)} answered {status}",
             status=status,
             retry_after_seconds=wait,
+            response_body=body,
         )
     logger.warning("delivery failed, permanent", extra=outcome)
     raise PermanentDeliveryError(

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from shared.delivery.event import ApiCallRequest
+from shared.ledger.types import TaskRecord
 
 TaskKind = Literal["one_time", "recurring"]
 DEFAULT_NAME_PREFIX = "task"
@@ -47,7 +48,8 @@ class ScheduledTask:
 
     ``next_run_at``: a recurring task's next tick (``shared.scheduling.cron``), when known.
     ``replayed`` is true when a create with a known ``client_token`` and the same request
-    returned this existing task instead of creating one.
+    returned this existing task instead of creating one. ``record``: what the ledger knows
+    of the task (status, attempt count, last outcome) when a ledger answered.
     """
 
     task_id: str
@@ -62,6 +64,7 @@ class ScheduledTask:
     next_run_at: datetime | None = None
     request_fingerprint: str | None = None
     replayed: bool = False
+    record: TaskRecord | None = None
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,17 @@ from api_app.calls import call_backend
 from api_app.deps import ClientAuth, SchedulerDep, SettingsDep
 from api_app.errors import ERROR_RESPONSES
 from api_app.models import (
+    STATUS_HELP,
     TaskCreate,
     TaskPublic,
     TaskScheduled,
     TaskScheduleRequest,
     TasksPublic,
+    TaskStatus,
 )
 from api_app.service import quick_start_spec, to_public, to_task_spec, utc_now
+from shared.exceptions import InvalidFieldError
+from shared.ledger.scheduler import LedgeredScheduler
 from shared.scheduling.names import MAX_TASK_ID_LENGTH, NAME_PATTERN
 from shared.scheduling.port import MAX_PAGE_SIZE
 from shared.scheduling.types import OneTimeTaskSpec
@@ -84,10 +88,19 @@ async def list_tasks(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
+    status: Annotated[TaskStatus | None, Query(description=STATUS_HELP)] = None,
 ) -> TasksPublic:
     """List tasks, one page at a time, optionally only ids starting with ``prefix``."""
+    by_status = {} if status is None else {"status": status}
+    if status is not None and not isinstance(scheduler, LedgeredScheduler):
+        raise InvalidFieldError("status: this backend keeps no ledger to filter by status")
     page = await call_backend(
-        scheduler, scheduler.list, name_prefix=prefix, page_size=limit, next_token=next_token
+        scheduler,
+        scheduler.list,
+        name_prefix=prefix,
+        page_size=limit,
+        next_token=next_token,
+        **by_status,
     )
     tasks = [to_public(task) for task in page.tasks]
     return TasksPublic(data=tasks, count=len(tasks), next_token=page.next_token)

@@ -1,0 +1,50 @@
+"""Models and mapping of a task's attempt history (from the ledger)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from shared.ledger.types import AttemptPage
+
+
+class AttemptPublic(BaseModel):
+    """One delivery attempt of a task."""
+
+    tick: str = Field(description='"once" for a one-time task; the tick time for recurring.')
+    attempt_number: int = Field(description="n-th attempt of the task (0: the ledger missed it)")
+    started_at: datetime
+    duration_ms: int
+    outcome: str = Field(description="delivered, retryable or permanent")
+    http_status: int | None = None
+    error_class: str | None = None
+    response_excerpt: str = Field(default="", description="First 1 KiB of the response body.")
+    webhook_id: str | None = None
+
+
+class AttemptsPublic(BaseModel):
+    """One page of attempts; pass ``next_token`` back for the next page."""
+
+    data: list[AttemptPublic]
+    count: int
+    next_token: str | None = None
+
+
+def to_attempts_public(page: AttemptPage) -> AttemptsPublic:
+    """Show a page of attempts (the Lambda request id stays in the ledger and the logs)."""
+    data = [
+        AttemptPublic(
+            tick=a.tick,
+            attempt_number=a.attempt_number,
+            started_at=a.started_at,
+            duration_ms=a.duration_ms,
+            outcome=a.outcome,
+            http_status=a.http_status,
+            error_class=a.error_class,
+            response_excerpt=a.response_excerpt,
+            webhook_id=a.webhook_id,
+        )
+        for a in page.attempts
+    ]
+    return AttemptsPublic(data=data, count=len(data), next_token=page.next_token)

@@ -1,0 +1,34 @@
+"""``GET /tasks/{task_id}/attempts``: a task's delivery attempts, from the ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api_app.calls import call_backend
+from api_app.deps import ClientAuth, SchedulerDep
+from api_app.errors import ERROR_RESPONSES
+from api_app.history import AttemptsPublic, to_attempts_public
+from api_app.routes.tasks import NOT_FOUND, TaskId
+from shared.exceptions import InvalidRequestError
+from shared.ledger.scheduler import LedgeredScheduler
+from shared.scheduling.port import MAX_PAGE_SIZE
+
+router = APIRouter(prefix="/tasks", tags=["tasks"], dependencies=[ClientAuth])
+
+
+@router.get("/{task_id}/attempts", responses=ERROR_RESPONSES | NOT_FOUND)
+async def list_attempts(
+    task_id: TaskId,
+    scheduler: SchedulerDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> AttemptsPublic:
+    """Page through a task's attempts: tick, attempt number, outcome, status, response."""
+    if not isinstance(scheduler, LedgeredScheduler):
+        raise InvalidRequestError("this backend keeps no ledger of attempts (yet)")
+    page = await call_backend(
+        scheduler, scheduler.attempts, task_id, page_size=limit, next_token=next_token
+    )
+    return to_attempts_public(page)

@@ -1,0 +1,1 @@
+"""The task ledger: the record of tasks and their attempts that the API reads (issue 15)."""

@@ -1,0 +1,33 @@
+"""The boto3 DynamoDB client of the ledger, built lazily with short timeouts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def make_dynamodb_client(region: str | None, endpoint_url: str | None = None) -> Any:
+    """Return a low-level DynamoDB client (boto3 is imported here, on first use only).
+
+    Parameters
+    ----------
+    region
+        AWS region.
+    endpoint_url
+        Another endpoint (tests, a moto server); ``AWS_ENDPOINT_URL`` is honoured by
+        botocore itself when this is None.
+
+    Returns
+    -------
+    Any
+        A boto3 ``dynamodb`` client: 1 s connect, 2 s read, 2 attempts in total.
+    """
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=1,
+        read_timeout=2,
+        retries={"mode": "standard", "total_max_attempts": 2},
+    )
+    session = boto3.session.Session(region_name=region)
+    return session.client("dynamodb", config=config, endpoint_url=endpoint_url)
