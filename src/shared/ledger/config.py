@@ -1,7 +1,7 @@
 """The ledger's two settings, read with the standard library (the delivery path's view).
 
-Both names are fields of ``shared.settings.Settings`` (``ledger_table_name``,
-``ledger_retention_days``); a test keeps them in step. No table name: no ledger.
+Both are declared once in ``shared.environment`` (as every variable) and parsed with its
+``parse``, as ``Settings`` parses them. No table name: no ledger.
 """
 
 from __future__ import annotations
@@ -10,10 +10,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-DEFAULT_RETENTION_DAYS = 30
+from shared.environment import VARIABLES, parse
+
+_TABLE = VARIABLES["ledger_table_name"]
+_RETENTION = VARIABLES["ledger_retention_days"]
+DEFAULT_RETENTION_DAYS: int = _RETENTION.default
 LEDGER_ENV_NAMES: Mapping[str, str] = {
-    "table_name": "LEDGER_TABLE_NAME",
-    "retention_days": "LEDGER_RETENTION_DAYS",
+    "table_name": _TABLE.name,
+    "retention_days": _RETENTION.name,
 }
 
 
@@ -39,7 +43,8 @@ class LedgerConfig:
             ``table_name`` is None when the ledger is off.
         """
         env = os.environ if environ is None else environ
-        table = env.get(LEDGER_ENV_NAMES["table_name"], "").strip() or None
-        raw_days = env.get(LEDGER_ENV_NAMES["retention_days"], "").strip()
-        days = int(raw_days) if raw_days.isdigit() and 1 <= int(raw_days) <= 3650 else 0
-        return cls(table_name=table, retention_days=days or DEFAULT_RETENTION_DAYS)
+        try:
+            days = int(parse(_RETENTION, env))
+        except ValueError:  # the API refuses it at start; a delivery must never fail on it
+            days = DEFAULT_RETENTION_DAYS
+        return cls(table_name=parse(_TABLE, env), retention_days=days)
