@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 
@@ -31,3 +32,20 @@ def make_dynamodb_client(region: str | None, endpoint_url: str | None = None) ->
     )
     session = boto3.session.Session(region_name=region)
     return session.client("dynamodb", config=config, endpoint_url=endpoint_url)
+
+
+class LazyDynamoDBClient:
+    """One DynamoDB client per owner, built on first use (thread-safe), or the one given."""
+
+    def __init__(self, region: str | None, client: Any = None) -> None:
+        self._region = region
+        self._client = client
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        """Return the client, building it (and importing boto3) the first time."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = make_dynamodb_client(self._region)
+        return self._client

@@ -6,13 +6,13 @@ a page token that is not ours is an ``InvalidRequestError`` (400).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from shared.exceptions import BackendUnavailableError, ThrottledError
+from shared.ledger.client import LazyDynamoDBClient
 from shared.ledger.codec import (
     ATTEMPT_PREFIX,
     INDEX_BY_ID,
@@ -55,20 +55,12 @@ class DynamoDBLedger:
             raise ValueError("the ledger needs a table name")
         self.table = config.table_name
         self.retention = timedelta(days=config.retention_days)
-        self._region = region
-        self._client = client
-        self._lock = threading.Lock()
+        self._client = LazyDynamoDBClient(region, client)
 
     @property
     def client(self) -> Any:
         """The boto3 client, built on first use."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    from shared.ledger.client import make_dynamodb_client
-
-                    self._client = make_dynamodb_client(self._region)
-        return self._client
+        return self._client.get()
 
     def put_task(self, task: TaskRecord) -> TaskRecord | None:
         """Write the task unless its id is taken; return the recorded one when it is."""

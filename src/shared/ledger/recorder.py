@@ -13,12 +13,12 @@ boto3 client is created on the first write (no boto3 import at init).
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.ledger.client import LazyDynamoDBClient
 from shared.ledger.codec import TASK_ENTITY, TASK_SK, attempt_to_item, to_attr
 from shared.ledger.config import LedgerConfig
 from shared.ledger.failures import report_ledger_failure
@@ -66,20 +66,12 @@ class AttemptRecorder:
     ) -> None:
         self.config = config
         self._logger = logger
-        self._region = region
-        self._client = client
-        self._lock = threading.Lock()
+        self._client = LazyDynamoDBClient(region, client)
 
     @property
     def client(self) -> Any:
         """The boto3 client, built on first use."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    from shared.ledger.client import make_dynamodb_client
-
-                    self._client = make_dynamodb_client(self._region)
-        return self._client
+        return self._client.get()
 
     def _expires(self, moment: datetime) -> int:
         return int((moment + timedelta(days=self.config.retention_days)).timestamp())
