@@ -105,7 +105,7 @@ typecheck: $(STAMP)
 FAKETIME_LIB := /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 fault-tools:
 	@if [ ! -e $(FAKETIME_LIB) ] || ! command -v redis-server >/dev/null; then \
-		apt-get install -y faketime redis-server || { echo "make test needs the Debian packages faketime and redis-server (apt-get install -y faketime redis-server, as root)" >&2; exit 1; }; \
+		apt-get install -y faketime redis-server || { apt-get update && apt-get install -y faketime redis-server; } || { echo "make test needs the Debian packages faketime and redis-server (apt-get install -y faketime redis-server, as root)" >&2; exit 1; }; \
 	fi
 
 pytest: $(STAMP) $(SAM_STAMP) fault-tools
