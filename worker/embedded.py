@@ -16,8 +16,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+from shared.exclusive import ExclusiveLock
 from shared.settings import Settings, get_settings
 from worker.registry import Registry
 from worker.service import BatchWorker
@@ -49,9 +52,35 @@ async def batch_lifespan(
         yield None
         return
     settings.ensure_ready("worker")
+    host = _single_host(settings)
+    if host is not None and not host.try_acquire():
+        # uvicorn --workers N: the in-process lock only dedupes inside one process, so only
+        # one server process on this machine may host the scheduler with it.
+        log.info(
+            "batch scheduler not started in this process: another process on this machine "
+            "hosts it with BATCH_LOCK_BACKEND=memory (%s)",
+            host.path,
+        )
+        yield None
+        return
     worker = BatchWorker(settings, registry=registry)
-    await worker.start()
+    try:
+        await worker.start()
+    except BaseException:
+        if host is not None:
+            host.release()
+        raise
     try:
         yield worker
     finally:
         await worker.stop()
+        if host is not None:
+            host.release()
+
+
+def _single_host(settings: Settings) -> ExclusiveLock | None:
+    """The machine-wide lock of the in-process (memory) tick lock; None with Redis."""
+    if settings.batch_lock_backend != "memory":
+        return None
+    name = "callback-scheduler-batch-" + settings.batch_key_prefix.strip(":").replace(":", "-")
+    return ExclusiveLock(Path(tempfile.gettempdir()) / f"{name}.lock")

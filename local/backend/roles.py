@@ -13,8 +13,8 @@ import logging
 import threading
 
 from local.backend.engine import Engine
-from local.backend.exclusive import ExclusiveLock
 from local.backend.wakeup import WakeSender, wake_socket_path
+from shared.exclusive import ExclusiveLock
 
 logger = logging.getLogger("local")
 

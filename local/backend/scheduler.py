@@ -21,13 +21,13 @@ from local.backend import dead_letters
 from local.backend.config import EngineConfig
 from local.backend.delivery import Sender, as_sender
 from local.backend.engine import Engine
-from local.backend.exclusive import ExclusiveLock
 from local.backend.records import TaskRow
 from local.backend.roles import EngineRole
 from local.backend.store import LocalStore
 from local.backend.timing import TriggerCache
 from shared.delivery.event import ApiCallRequest
 from shared.exceptions import InvalidRequestError, ScheduleValidationError, TaskNotFoundError
+from shared.exclusive import ExclusiveLock
 from shared.scheduling.idempotency import new_nonce, replay_or_conflict, spec_fingerprint
 from shared.scheduling.names import is_task_id
 from shared.scheduling.schedule_mapping import NEXT_TOKEN_MESSAGE, input_fingerprint

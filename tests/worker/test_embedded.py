@@ -54,3 +54,25 @@ def test_disabled_or_on_lambda_is_a_no_op(
 
     assert asyncio.run(app()) is None
     assert embedded_jobs.RAN == []
+
+
+def test_memory_lock_lets_only_one_server_process_host_the_scheduler(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uvicorn --workers N: each process enters the lifespan; with the in-process tick lock
+    # only the first may host the scheduler, or every tick would run once per process.
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    memory = _enabled(settings).model_copy(
+        update={"batch_lock_backend": "memory", "redis_url": None}
+    )
+
+    async def app() -> tuple[bool, bool, bool]:
+        async with (
+            batch_lifespan(memory, registry=embedded_jobs.REGISTRY) as first,
+            batch_lifespan(memory, registry=embedded_jobs.REGISTRY) as second,
+        ):
+            pair = (first is not None, second is None)
+        async with batch_lifespan(memory, registry=embedded_jobs.REGISTRY) as after:
+            return (*pair, after is not None)  # released when the host stopped
+
+    assert asyncio.run(app()) == (True, True, True)

@@ -1,4 +1,8 @@
-"""One engine per state folder: an advisory file lock the kernel drops when the process dies."""
+"""One holder per file on this machine: an advisory `flock` the kernel drops when the process dies.
+
+Used by the local engine (one engine per state folder) and by the batch scheduler hosted in
+the API with the in-process lock (one host per machine). Standard library only.
+"""
 
 from __future__ import annotations
 
