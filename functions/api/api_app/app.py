@@ -13,7 +13,7 @@ from api_app.backend import (
     batch_hosting,
     build_task_scheduler,
 )
-from api_app.errors import install_error_handlers
+from api_app.errors import install_error_handlers, install_error_schema
 from api_app.ledger import with_ledger
 from api_app.limits import BodySizeLimitMiddleware
 from api_app.replays import ReplayGuard
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.batch_worker = None
     app.state.callback_replays = ReplayGuard()
     install_error_handlers(app)
+    install_error_schema(app)
     app.add_middleware(BodySizeLimitMiddleware)
     app.include_router(health.router)
     app.include_router(callback.router, prefix=API_PREFIX)

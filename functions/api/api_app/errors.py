@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -149,8 +151,13 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
+# The documented error responses of a route. They name ``ErrorPublic`` by reference instead of
+# ``"model": ErrorPublic``: FastAPI builds one pydantic TypeAdapter per model response per route
+# when the route is declared (54 of them on the cold-start path, for the docs only), whereas
+# ``install_error_schema`` adds the one schema when the OpenAPI document is first asked for.
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorPublic, "description": description}
+    status: {"description": description, "content": _ERROR_CONTENT}
     for status, description in (
         (400, "Malformed request (body not UTF-8 JSON) or a next_token we did not issue"),
         (401, "Missing or invalid credentials"),
@@ -160,3 +167,31 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (503, "Scheduling backend unavailable or misconfigured"),
     )
 }
+
+
+def install_error_schema(app: FastAPI) -> None:
+    """Make ``app.openapi()`` define ``ErrorPublic``, which ``ERROR_RESPONSES`` refers to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            if "ErrorPublic" not in schemas:
+                schemas["ErrorPublic"] = _error_schema()
+                document["components"]["schemas"] = dict(sorted(schemas.items()))
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _error_schema() -> dict[str, Any]:
+    """``ErrorPublic``'s schema exactly as FastAPI writes a response model's."""
+    probe = APIRoute("/", _error_response_probe, response_model=ErrorPublic)
+    document = get_openapi(title="errors", version="0", routes=[probe])
+    schema: dict[str, Any] = document["components"]["schemas"]["ErrorPublic"]
+    return schema
+
+
+async def _error_response_probe() -> None:
+    """Only documented (by ``_error_schema``), never routed."""
