@@ -16,9 +16,10 @@ MAX_HEADERS = 50
 MAX_HEADER_NAME_LENGTH = 256
 MAX_HEADER_VALUE_LENGTH = 4096
 # RFC 9110 5.1/5.6.2: field-name = token = 1*tchar.
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# Patterns are plain strings: `re` compiles (and caches) each on first use, not at import.
+_TCHARS = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
 # RFC 9110 5.5: field-value = visible ASCII, obs-text (0x80-0xFF), SP and HTAB inside.
-_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
+_VALUE = r"^[\t\x20-\x7e\x80-\xff]*$"
 # Set by the scheduler (signature, bearer token, framing); an event's own copy is ignored.
 COMPUTED_HEADERS = frozenset(
     {
@@ -64,12 +65,12 @@ def check_headers(headers: object, *, creating: bool = False) -> dict[str, str]:
     for name, value in headers.items():
         if not isinstance(name, str) or not isinstance(value, str):
             raise InvalidRequestError("headers must be an object of string values")
-        if len(name) > MAX_HEADER_NAME_LENGTH or not _TOKEN.match(name):
+        if len(name) > MAX_HEADER_NAME_LENGTH or not re.match(_TCHARS, name):
             raise InvalidRequestError(
                 f"header name {name[:40]!r} is not an RFC 9110 token "
                 "(letters, digits and !#$%&'*+-.^_`|~ only)"
             )
-        if len(value) > MAX_HEADER_VALUE_LENGTH or not _VALUE.match(value):
+        if len(value) > MAX_HEADER_VALUE_LENGTH or not re.match(_VALUE, value):
             raise InvalidRequestError(
                 f"header {name!r} has a value that cannot be sent: visible ASCII or "
                 f"obs-text only, no CR, LF or NUL, at most {MAX_HEADER_VALUE_LENGTH} characters"

@@ -18,10 +18,11 @@ from shared.exceptions import InvalidRequestError
 
 MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Patterns are plain strings: `re` compiles (and caches) each on first use, not at import.
 # Whitespace, C0 controls, DEL, C1 controls and the Unicode line/paragraph separators.
-_AMBIGUOUS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
+_AMBIGUOUS = r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\\]"
 # After urllib3's IDNA encoding: a DNS name or an IPv4 literal, or the inside of [IPv6].
-_HOST = re.compile(r"^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|[0-9a-f:.]+)$")
+_HOST = r"^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|[0-9a-f:.]+)$"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def parse_target_url(url: object) -> TargetUrl:
         raise InvalidRequestError("target_url is required and must be a string")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidRequestError(f"target_url is longer than {MAX_URL_LENGTH} characters")
-    if _AMBIGUOUS.search(url):
+    if re.search(_AMBIGUOUS, url):
         raise InvalidRequestError(
             "target_url may not contain a backslash, whitespace or a control character"
         )
@@ -80,7 +81,7 @@ def parse_target_url(url: object) -> TargetUrl:
         host = host[1:-1]
     if not host or parts.port == 0:
         raise InvalidRequestError("target_url must be an absolute http(s) URL with a host")
-    if not _HOST.match(host):
+    if not re.match(_HOST, host):
         raise InvalidRequestError("target_url has a host that is not a DNS name or IP address")
     return TargetUrl(
         url=str(parts.url),

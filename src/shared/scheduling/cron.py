@@ -25,7 +25,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from shared.exceptions import ScheduleValidationError
 from shared.scheduling.cron_fields import crontab_rule, eventbridge_rule
 from shared.scheduling.cron_trigger import WallClockCronTrigger
-from shared.scheduling.validation import parse_schedule_expression, validate_timezone
+from shared.scheduling.validation import (
+    MAX_PREVIEW_COUNT,
+    parse_schedule_expression,
+    validate_timezone,
+)
 
 __all__ = [
     "MAX_PREVIEW_COUNT",
@@ -43,7 +47,6 @@ __all__ = [
     "wall_clock_trigger",
 ]
 
-MAX_PREVIEW_COUNT = 50
 _MICROSECOND = timedelta(microseconds=1)
 
 

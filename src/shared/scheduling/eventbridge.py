@@ -24,7 +24,6 @@ from shared.exceptions import (
     TaskConflictError,
     TaskNotFoundError,
 )
-from shared.scheduling.cron import rate_start_date
 from shared.scheduling.idempotency import (
     conflict_error,
     new_nonce,
@@ -172,6 +171,8 @@ class EventBridgeScheduler:
         )
         start = None
         if parsed.interval_seconds is not None:
+            from shared.scheduling.cron import rate_start_date  # APScheduler: only when asked
+
             start = rate_start_date(self._clock(), parsed.interval_seconds)
         return self._create(
             task_id, parsed.expression, zone.key, "NONE", target_input, spec, start_date=start

@@ -25,9 +25,10 @@ FIELD_NAMES = ("minutes", "hours", "day-of-month", "month", "day-of-week", "year
 _BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (1, 7), (1970, 2199))
 _NAMES: dict[int, tuple[str, ...]] = {3: MONTHS, 4: WEEKDAYS}
 _DOM, _DOW = 2, 4
-_ITEM = re.compile(r"^(?P<base>\*|[A-Z0-9]+(?:-[A-Z0-9]+)?)(?:/(?P<step>[0-9]+))?$")
-_RATE = re.compile(r"^rate\(\s*(?P<value>[0-9]+)\s+(?P<unit>[a-z]+)\s*\)$")
-_CRON = re.compile(r"^cron\((?P<body>.*)\)$")
+# Patterns are plain strings: `re` compiles (and caches) each on first use, not at import.
+_ITEM = r"^(?P<base>\*|[A-Z0-9]+(?:-[A-Z0-9]+)?)(?:/(?P<step>[0-9]+))?$"
+_RATE = r"^rate\(\s*(?P<value>[0-9]+)\s+(?P<unit>[a-z]+)\s*\)$"
+_CRON = r"^cron\((?P<body>.*)\)$"
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def _check_field(field: str, index: int, expr: str) -> None:
         return
     low, high = _BOUNDS[index]
     for item in field.split(","):
-        match = _ITEM.match(item)
+        match = re.match(_ITEM, item)
         if match is None:
             raise _bad(expr, f"{name} item {item!r} is malformed")
         base, step = match["base"], match["step"]
@@ -183,12 +184,12 @@ def parse_schedule_expression(expr: str) -> ParsedExpression:
         raise _bad(text[:40] + "...", f"longer than {MAX_EXPRESSION_LENGTH} characters")
     if text.startswith("at("):
         raise _bad(text, "at(...) is one-time; give run_at or a delay instead")
-    rate = _RATE.match(text)
+    rate = re.match(_RATE, text)
     if rate is not None:
         return _parse_rate(text, rate)
     if text.startswith("rate("):
         raise _bad(text, "expected rate(<positive integer> <minute(s)|hour(s)|day(s)>)")
-    cron = _CRON.match(text)
+    cron = re.match(_CRON, text)
     if cron is not None:
         return _parse_cron(text, cron["body"])
     raise _bad(text, "expected cron(<6 fields>) or rate(<value> <unit>)")

@@ -16,10 +16,10 @@ _UUID_HEX_LENGTH = 32
 # A task id is "{prefix}-{uuid4 hex}", so the prefix gets 64 - 1 - 32 = 31 characters.
 MAX_NAME_PREFIX_LENGTH = MAX_TASK_ID_LENGTH - 1 - _UUID_HEX_LENGTH
 # The one pattern of task ids and name prefixes (the API's models and the backends use it).
+# Patterns here are plain strings: `re` compiles (and caches) each on first use, not at import.
 NAME_PATTERN = r"^[0-9A-Za-z_.-]+$"
-_NAME = re.compile(NAME_PATTERN)
 # ClientToken: 1-64 characters of [a-zA-Z0-9-_] (CreateSchedule request parameters).
-_CLIENT_TOKEN = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_CLIENT_TOKEN_PATTERN = r"^[0-9A-Za-z_-]{1,64}$"  # noqa: S105 - a pattern
 _TOKEN_NAMESPACE = uuid.UUID("6f0c54c2-3f7e-4d6c-9a55-2b4d1b6f0e11")
 
 
@@ -34,7 +34,7 @@ def validate_name_prefix(prefix: str, *, max_length: int = MAX_NAME_PREFIX_LENGT
             f"{MAX_TASK_ID_LENGTH} characters)",
             details={"max_length": max_length},
         )
-    if not _NAME.match(prefix):
+    if not re.match(NAME_PATTERN, prefix):
         raise InvalidRequestError(
             f"name_prefix {prefix!r} may only contain letters, digits, '-', '_' and '.'"
         )
@@ -43,7 +43,7 @@ def validate_name_prefix(prefix: str, *, max_length: int = MAX_NAME_PREFIX_LENGT
 
 def validate_client_token(token: str) -> str:
     """Check a client token: 1-64 characters of ``[0-9A-Za-z_-]``."""
-    if not isinstance(token, str) or not _CLIENT_TOKEN.match(token):
+    if not isinstance(token, str) or not re.match(_CLIENT_TOKEN_PATTERN, token):
         raise InvalidRequestError(
             "client_token must be 1-64 characters of letters, digits, '-' and '_'"
         )
@@ -66,7 +66,7 @@ def new_task_id(name_prefix: str, client_token: str | None = None) -> str:
 
 def is_task_id(value: str) -> bool:
     """Return whether ``value`` is a well-formed task id (1-64 of ``[0-9A-Za-z_.-]``)."""
-    return 0 < len(value) <= MAX_TASK_ID_LENGTH and _NAME.match(value) is not None
+    return 0 < len(value) <= MAX_TASK_ID_LENGTH and re.match(NAME_PATTERN, value) is not None
 
 
 def validate_task_id(task_id: str) -> str:

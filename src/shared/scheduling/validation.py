@@ -51,6 +51,7 @@ __all__ = [
 MAX_INPUT_BYTES = 256 * 1024
 MAX_NEXT_TOKEN_LENGTH = 2048  # ListSchedules NextToken is 1-2048 characters
 MAX_TIMEZONE_LENGTH = 50  # ScheduleExpressionTimezone is 1-50 characters
+MAX_PREVIEW_COUNT = 50  # ticks one preview may list (API route and worker CLI)
 MIN_LEAD_TIME = timedelta(seconds=1)
 MAX_LEAD_TIME = timedelta(days=5 * 365)
 

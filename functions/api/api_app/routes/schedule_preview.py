@@ -6,25 +6,29 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
+from api_app.models import ApiModel
 from api_app.service import utc_now
-from shared.scheduling.cron import MAX_PREVIEW_COUNT, preview
-from shared.scheduling.validation import parse_schedule_expression, validate_timezone
+from shared.scheduling.validation import (
+    MAX_PREVIEW_COUNT,
+    parse_schedule_expression,
+    validate_timezone,
+)
 
 router = APIRouter(tags=["tasks"], dependencies=[ClientAuth])
 
 
-class FireTimePublic(BaseModel):
+class FireTimePublic(ApiModel):
     """One tick: the instant in UTC and the same instant on the task's wall clock."""
 
     utc: datetime
     local: datetime = Field(description="In the requested time zone, with its UTC offset.")
 
 
-class SchedulePreviewPublic(BaseModel):
+class SchedulePreviewPublic(ApiModel):
     """The next ticks of ``expression`` read in ``timezone``, after ``after``."""
 
     expression: str = Field(description="The normalized expression, as a task would store it.")
@@ -41,6 +45,8 @@ async def schedule_preview(
     after: Annotated[datetime | None, Query(description="Default: now.")] = None,
 ) -> SchedulePreviewPublic:
     """Show when a task with this expression would fire (rate: as if created at ``after``)."""
+    from shared.scheduling.cron import preview  # APScheduler: not at cold start, only when asked
+
     zone = validate_timezone(timezone)
     start = utc_now() if after is None else after
     if start.tzinfo is None:
