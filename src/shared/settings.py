@@ -13,7 +13,12 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from shared.environment import VARIABLES, parse
 from shared.exceptions import ConfigurationError
@@ -102,6 +107,19 @@ class Settings(BaseSettings):
     batch_max_clock_skew_seconds: float = declared("batch_max_clock_skew_seconds")
     batch_sync_pool_size: int = declared("batch_sync_pool_size")
     batch_loop_lag_alert_seconds: float = declared("batch_loop_lag_alert_seconds")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment. No ``.env`` file or secrets directory is ever
+        configured, so their sources (which still walk every field) are left out: cold start."""
+        return (init_settings, env_settings)
 
     @model_validator(mode="before")
     @classmethod
