@@ -9,10 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api_app.models import ApiModel
 from shared.exceptions import (
     AuthenticationError,
     BackendUnavailableError,
@@ -52,7 +52,7 @@ STATUS_BY_ERROR: tuple[tuple[type[CallbackSchedulerError], int], ...] = (
 )
 
 
-class ErrorPublic(BaseModel):
+class ErrorPublic(ApiModel):
     """The body of every error response."""
 
     message: str

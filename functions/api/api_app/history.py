@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from api_app.models import ApiModel
 from shared.ledger.types import AttemptPage
 
 
-class AttemptPublic(BaseModel):
+class AttemptPublic(ApiModel):
     """One delivery attempt of a task."""
 
     tick: str = Field(description='"once" for a one-time task; the tick time for recurring.')
@@ -23,7 +24,7 @@ class AttemptPublic(BaseModel):
     webhook_id: str | None = None
 
 
-class AttemptsPublic(BaseModel):
+class AttemptsPublic(ApiModel):
     """One page of attempts; pass ``next_token`` back for the next page."""
 
     data: list[AttemptPublic]

@@ -33,6 +33,15 @@ _EXACTLY_ONE_WHEN: dict[str, Any] = {
 }
 
 
+class ApiModel(BaseModel):
+    """Base of the API's request and response models: pydantic builds a model's validator
+    and serializer when the model is first used, not when the module is imported. FastAPI
+    builds its own adapters for a route's body and response at import anyway, so at cold
+    start our models cost their class only (``bench/cold_start.py``)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 def _checked(check: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a shared check; its ``InvalidRequestError`` becomes pydantic's ``ValueError``."""
     try:
@@ -41,7 +50,7 @@ def _checked(check: Any, *args: Any, **kwargs: Any) -> Any:
         raise ValueError(exc.message) from None
 
 
-class TaskScheduleRequest(BaseModel):
+class TaskScheduleRequest(ApiModel):
     """Quick start: call this API's callback route with ``data`` after ``delay_minutes``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -56,7 +65,7 @@ class TaskScheduleRequest(BaseModel):
         return value
 
 
-class TaskScheduled(BaseModel):
+class TaskScheduled(ApiModel):
     """Answer of the quick-start route (the seed's keys plus the task id and time)."""
 
     success: bool = True
@@ -67,7 +76,7 @@ class TaskScheduled(BaseModel):
     run_at: datetime
 
 
-class TaskCallback(BaseModel):
+class TaskCallback(ApiModel):
     """What the quick-start route sends to the callback route: ``{"data": {...}}``."""
 
     model_config = ConfigDict(extra="allow")
@@ -75,7 +84,7 @@ class TaskCallback(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class TaskCallbackAck(BaseModel):
+class TaskCallbackAck(ApiModel):
     """Acknowledgement of a verified callback."""
 
     success: bool = True
@@ -89,7 +98,7 @@ class TaskCallbackAck(BaseModel):
 TaskTimeout = Annotated[float, Field(gt=0, le=LAMBDA_MAX_TIMEOUT_SECONDS)]
 
 
-class TaskCreate(BaseModel):
+class TaskCreate(ApiModel):
     """A deferred HTTP call: what to call and exactly one of when.
 
     ``delay_seconds``: once, that many seconds from now. ``run_at``: once, at an ISO 8601
@@ -180,7 +189,7 @@ STATUS_HELP = (
 )
 
 
-class TaskPublic(BaseModel):
+class TaskPublic(ApiModel):
     """A task as the API shows it."""
 
     task_id: str
@@ -210,7 +219,7 @@ class TaskPublic(BaseModel):
     cancelled_at: datetime | None = None
 
 
-class TasksPublic(BaseModel):
+class TasksPublic(ApiModel):
     """One page of tasks; pass ``next_token`` back as a query parameter for the next page."""
 
     data: list[TaskPublic]
@@ -218,7 +227,7 @@ class TasksPublic(BaseModel):
     next_token: str | None = None
 
 
-class HealthPublic(BaseModel):
+class HealthPublic(ApiModel):
     """Liveness answer."""
 
     status: Literal["ok"] = "ok"

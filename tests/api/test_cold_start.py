@@ -1,0 +1,85 @@
+"""What importing the API's Lambda entry point builds, and what it leaves for first use.
+
+Cold start (``bench/cold_start.py``): importing ``api_app.main`` builds the app and its
+routes, but neither imports APScheduler (cron/rate translation: only when a task is created
+from a rate or a preview is asked for) nor builds our pydantic models' own validators
+(``defer_build``: on first use). The first preview then works and loads both.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, os, sys
+import api_app.main
+from api_app import errors, history, models
+from api_app.routes import schedule_preview
+
+MODELS = (models.TaskCreate, models.TaskPublic, models.TasksPublic, models.TaskCallback,
+          models.HealthPublic, errors.ErrorPublic, history.AttemptsPublic,
+          schedule_preview.SchedulePreviewPublic)
+
+def state():
+    return {"apscheduler": any(m.split(".")[0] == "apscheduler" for m in sys.modules),
+            "built": sorted(m.__name__ for m in MODELS if m.__pydantic_complete__)}
+
+result = {"after_import": state()}
+from fastapi.testclient import TestClient
+client = TestClient(api_app.main.app)
+answer = client.get(
+    "/api/v1/schedule-preview",
+    params={"expression": "rate(90 minutes)", "after": "2026-03-01T10:00:00Z", "count": 2},
+    headers={"Authorization": "Bearer " + os.environ["API_TOKENS"]},
+)
+result["preview"] = [answer.status_code, answer.json()]
+result["after_preview"] = state()
+print(json.dumps(result))
+"""
+
+
+def test_import_defers_apscheduler_and_model_builds_until_first_use() -> None:
+    token = base64.b64encode(os.urandom(18)).decode()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "functions" / "api")]),
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "STAGE": "dev",
+        "SCHEDULER_BACKEND": "eventbridge",
+        "API_BASE_URL": "https://api.example.com",
+        "API_TOKENS": token,
+        "SIGNING_SECRETS": "whsec_" + base64.b64encode(os.urandom(32)).decode(),
+        "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/scheduler",
+        "API_CALL_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:ApiCall",
+        "DEAD_LETTER_QUEUE_ARN": "arn:aws:sqs:us-east-1:123456789012:dlq",
+        "LEDGER_TABLE_NAME": "ledger",  # as deployed: the ledger is wired at init
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["after_import"] == {"apscheduler": False, "built": []}
+    status, body = result["preview"]
+    assert status == 200, body
+    assert [tick["utc"] for tick in body["fire_times"]] == [
+        "2026-03-01T11:30:00Z",
+        "2026-03-01T13:00:00Z",
+    ]
+    assert result["after_preview"] == {
+        "apscheduler": True,
+        "built": ["SchedulePreviewPublic"],
+    }
