@@ -270,7 +270,13 @@ def main() -> int:
         "BENCH_BUILD": str(build),
         "BENCH_CWD": str(Path(scratch.name) / "cwd"),
     }
-    api_env = env | {"PYTHONPATH": build_paths(build, "api_app")}
+    # As template.yaml deploys it, the API wraps its backend in the task ledger at init (its
+    # DynamoDB client is built on first use). API_CALL's ledger writes need a DynamoDB:
+    # bench/ledger.py measures those.
+    api_env = env | {
+        "PYTHONPATH": build_paths(build, "api_app"),
+        "LEDGER_TABLE_NAME": "callback-scheduler-ledger",
+    }
     call_env = env | {"PYTHONPATH": build_paths(build, "api_call")}
     url = f"http://127.0.0.1:{port}/api/v1/tasks/callback"
     ratios: dict[str, float] = {}
