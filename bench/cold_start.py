@@ -17,8 +17,9 @@ importing the handler once in a child and listing every loaded module that lives
 build but is not ours), so a ratio is what our own modules and wiring add on top of the
 libraries:
 
-* ``api_init``: ``import api_app.main`` (settings, FastAPI app, ``handler = Mangum(app)``)
-  against a bare import of its third-party modules. Goal <= 1.15.
+* ``api_init``: ``import api_app.main`` (settings, FastAPI app, ``handler = Mangum(app)``,
+  with ``LEDGER_TABLE_NAME`` set as deployed) against a bare import of its third-party
+  modules. Goal <= 1.15.
 * ``api_call_init``: ``import api_call.handler`` against a bare import of its third-party
   modules (urllib3, standardwebhooks, Powertools' Logger). Goal <= 1.15.
 * ``api_call_first_delivery``: that import plus one signed delivery through
