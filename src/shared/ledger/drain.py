@@ -7,6 +7,7 @@ visibility timeout ends) and the failure is logged and counted (``LedgerWriteFai
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from shared.ledger.types import ONE_TIME_TICK
 
 BATCH = 10  # SQS's maximum per ReceiveMessage
 MAX_BATCHES = 5  # per queue and drain: at most 50 messages, so a request stays short
+TIME_BUDGET_SECONDS = 5.0  # no message is started after this; the rest waits in its queue
 
 
 @dataclass
@@ -58,6 +60,7 @@ def drain_queue(
     logger: Any,
     *,
     max_batches: int = MAX_BATCHES,
+    budget_seconds: float = TIME_BUDGET_SECONDS,
 ) -> DrainResult:
     """Record every message received from ``queue_url`` (at most ``max_batches`` x 10).
 
@@ -75,6 +78,9 @@ def drain_queue(
         A Powertools ``Logger``.
     max_batches
         Upper bound of ``ReceiveMessage`` calls.
+    budget_seconds
+        No message is recorded after this many seconds; those received and not recorded
+        are not deleted, so they are received again once their visibility timeout ends.
 
     Returns
     -------
@@ -82,7 +88,10 @@ def drain_queue(
         Counts, and the ids of messages left in the queue.
     """
     result = DrainResult()
+    deadline = time.monotonic() + budget_seconds
     for _ in range(max_batches):
+        if time.monotonic() >= deadline:
+            break
         response = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=BATCH,
@@ -91,6 +100,9 @@ def drain_queue(
         )
         messages = response.get("Messages", [])
         for message in messages:
+            if time.monotonic() >= deadline:
+                result.kept.append(str(message.get("MessageId")))
+                continue
             _drain_one(sqs, queue_url, queue, store, logger, message, result)
         if len(messages) < BATCH:
             break

@@ -1,0 +1,144 @@
+"""Draining the dead-letter queues into the ledger (moto SQS + DynamoDB): each shape lands
+on its task, and a message is deleted only after the ledger took it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from shared.ledger.config import LedgerConfig
+from shared.ledger.dead_letter_messages import read_message
+from shared.ledger.dead_letter_store import DeadLetterStore
+from shared.ledger.drain import drain_queue
+from shared.ledger.types import TaskRecord
+from tests.shared.ledger.support import TABLE, create_ledger_table
+from tests.template.test_dead_letters import EVENT, lambdas, ours, schedulers
+
+pytestmark = pytest.mark.timeout(30)
+REGION = "ap-northeast-2"
+TASK = str(EVENT["task_id"])
+log = logging.getLogger("drain-test")
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, DeadLetterStore]]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        create_ledger_table(boto3.client("dynamodb", region_name=REGION))
+        store = DeadLetterStore(LedgerConfig(TABLE), region=REGION)
+        store.put_task(
+            TaskRecord(TASK, "one_time", "at(2026-11-28T09:00:00)", "UTC", "retrying", "POST",
+                       str(EVENT["target_url"]), datetime(2026, 11, 28, 8, 0, tzinfo=UTC))
+        )  # fmt: skip
+        yield boto3.client("sqs", region_name=REGION), store
+
+
+def queue_with(sqs: Any, message: dict[str, Any]) -> str:
+    url: str = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=message["Body"],
+                     MessageAttributes=message["MessageAttributes"])  # fmt: skip
+    return url
+
+
+def waiting(sqs: Any, url: str) -> int:
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+
+
+@pytest.mark.parametrize(
+    ("queue", "message", "reason", "status"),
+    [
+        ("delivery", ours(), "permanent_failure", 404),
+        ("delivery", lambdas(), "retries_exhausted", None),
+        ("scheduler", schedulers(), "scheduler_failure", None),
+    ],
+    ids=["permanent-failure", "retries-exhausted", "scheduler"],
+)
+def test_each_shape_is_recorded_against_its_task_then_deleted(
+    aws: tuple[Any, DeadLetterStore], queue: Any, message: dict[str, Any], reason: str,
+    status: int | None,
+) -> None:  # fmt: skip
+    sqs, store = aws
+    url = queue_with(sqs, message)
+    result = drain_queue(sqs, url, queue, store, log)
+    assert (result.recorded, result.duplicates, result.kept) == (1, 0, [])
+    assert waiting(sqs, url) == 0
+    [letter] = store.page(task_id=TASK)[0]
+    assert (letter.task_id, letter.reason, letter.status, letter.call) == (
+        TASK, reason, status, EVENT,
+    )  # fmt: skip
+    task = store.get_task(TASK)
+    assert task is not None
+    assert task.status == "failed"
+    assert [item.dl_id for item in store.page()[0]] == [letter.dl_id]
+
+
+def test_the_scheduler_error_and_retries_come_from_the_message_attributes() -> None:
+    read = read_message({"MessageId": "m-1", **schedulers()}, "scheduler")
+    assert read.error == (
+        "AWS.Scheduler.AccessDeniedException: not authorized to perform: lambda:InvokeFunction"
+    )
+    assert read.attempts_made == 1
+    assert read.task_id == TASK
+    garbage = read_message({"MessageId": "m-2", "Body": "not json"}, "delivery")
+    assert (garbage.event, garbage.task_id, garbage.reason) == ("not json", None, "unknown_record")
+
+
+def test_a_failed_ledger_write_keeps_the_message_and_is_reported(
+    aws: tuple[Any, DeadLetterStore], caplog: pytest.LogCaptureFixture
+) -> None:
+    sqs, store = aws
+    url = queue_with(sqs, ours())
+    real = store.client.transact_write_items
+
+    def failing(**_: Any) -> None:
+        error = {"Error": {"Code": "InternalServerError", "Message": "boom"}}
+        raise ClientError(error, "TransactWriteItems")  # type: ignore[arg-type]
+
+    store.client.transact_write_items = failing
+    with caplog.at_level(logging.ERROR):
+        result = drain_queue(sqs, url, "delivery", store, log)
+    assert result.recorded == 0
+    assert len(result.kept) == 1
+    assert waiting(sqs, url) == 1  # not deleted
+    assert "ledger write failed" in caplog.text
+    assert store.page()[0] == []
+
+    store.client.transact_write_items = real  # the ledger is back: recorded, then deleted
+    assert drain_queue(sqs, url, "delivery", store, log).recorded == 1
+    assert waiting(sqs, url) == 0
+
+
+def test_a_message_received_twice_is_recorded_once(aws: tuple[Any, DeadLetterStore]) -> None:
+    sqs, store = aws
+    url = queue_with(sqs, ours())
+    [message] = sqs.receive_message(QueueUrl=url)["Messages"]
+    now = datetime.now(UTC)
+    from shared.ledger.drain import to_item
+
+    assert store.record(to_item(store, read_message(message, "delivery"), now), now=now)
+    # the delete was lost: the same message comes back
+    result = drain_queue(sqs, url, "delivery", store, log)
+    assert (result.recorded, result.duplicates) == (0, 1)
+    assert waiting(sqs, url) == 0
+    assert len(store.page()[0]) == 1
+
+
+def test_nothing_is_started_after_the_time_budget(aws: tuple[Any, DeadLetterStore]) -> None:
+    sqs, store = aws
+    url = queue_with(sqs, ours())
+    result = drain_queue(sqs, url, "delivery", store, log, budget_seconds=0)
+    assert (result.recorded, result.kept) == (0, [])
+    assert waiting(sqs, url) == 1
+    body = json.loads(ours()["Body"])
+    assert body["requestPayload"] == EVENT
