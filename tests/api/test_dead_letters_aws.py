@@ -273,3 +273,34 @@ def test_a_cancelled_task_is_not_redriven(stack: DeadLetterStack) -> None:
     refused = stack.api.post(f"/api/v1/dead-letters/{letter['id']}/redrive")
     assert refused.status_code == 409
     assert refused.json()["code"] == "task_conflict"
+
+
+def test_a_body_that_is_not_json_is_kept_as_it_came(stack: DeadLetterStack) -> None:
+    stack.sqs.send_message(QueueUrl=stack.scheduler_queue, MessageBody="not json {")
+    [letter] = stack.letters()["data"]
+    assert (letter["task_id"], letter["call"]) == ("", {"raw": "not json {"})
+    refused = stack.api.post(f"/api/v1/dead-letters/{letter['id']}/redrive")
+    assert refused.status_code == 400  # nothing that could be sent: not invoked, still listed
+    assert stack.letters()["count"] == 1
+
+
+def test_a_queue_that_cannot_be_read_leaves_the_list_answering(stack: DeadLetterStack) -> None:
+    one_permanent_404(stack)
+    stack.sqs.delete_queue(QueueUrl=stack.scheduler_queue)
+    assert stack.letters()["count"] == 1
+
+
+def test_a_letter_still_in_its_queue_can_be_redriven_by_its_message_id(
+    stack: DeadLetterStack,
+) -> None:
+    never = stack.create("/never")
+    event = stack.schedule_input(never["task_id"])
+    sent = stack.sqs.send_message(QueueUrl=stack.scheduler_queue, MessageBody=json.dumps(event))
+    _, stubber = stubbed_lambda(stack)  # lists (drains) once: send again after it
+    sent = stack.sqs.send_message(QueueUrl=stack.scheduler_queue, MessageBody=json.dumps(event))
+    stubber.add_response("invoke", {"StatusCode": 202}, None)
+    with stubber:
+        accepted = stack.api.post(f"/api/v1/dead-letters/{sent['MessageId']}/redrive")
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["webhook_id"] == never["webhook_id"]
+    assert stack.waiting(stack.scheduler_queue) == 0

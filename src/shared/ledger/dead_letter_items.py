@@ -59,7 +59,7 @@ class DeadLetterItem:
         """Return the dead letter's own item and the task's copy (None: no task id)."""
         fields: dict[str, object] = {
             "dl_id": self.dl_id,
-            "task_id": self.task_id,
+            "task_id": self.task_id or None,  # an index key: never "" (no task: left out)
             "scheduled_time": self.scheduled_time,
             "reason": self.reason,
             "status": self.status,
@@ -72,7 +72,7 @@ class DeadLetterItem:
             "dl_order": self.order,
             "expires_at": expires_at,
         }
-        base = {name: to_attr(value) for name, value in fields.items()}
+        base = {name: to_attr(value) for name, value in fields.items() if value is not None}
         main = base | main_key(self.dl_id) | {"dl_entity": to_attr(DL_ENTITY)}
         copy = base | self.task_key() if self.task_id else None
         return main, copy

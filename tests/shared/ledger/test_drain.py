@@ -142,3 +142,51 @@ def test_nothing_is_started_after_the_time_budget(aws: tuple[Any, DeadLetterStor
     assert waiting(sqs, url) == 1
     body = json.loads(ours()["Body"])
     assert body["requestPayload"] == EVENT
+
+
+def test_an_event_too_old_is_expired() -> None:
+    record = json.loads(lambdas()["Body"])
+    record["requestContext"]["condition"] = "EventAgeExceeded"
+    read = read_message({"MessageId": "m-3", "Body": json.dumps(record)}, "delivery")
+    assert (read.reason, read.attempts_made, read.event) == ("expired", 3, EVENT)
+
+
+def test_at_most_fifty_messages_per_drain_the_rest_waits(
+    aws: tuple[Any, DeadLetterStore],
+) -> None:
+    sqs, store = aws
+    url = queue_with(sqs, schedulers())
+    for start in range(0, 54, 9):
+        entries = [
+            {"Id": str(n), "MessageBody": json.dumps({**EVENT, "task_id": f"t-{n}"})}
+            for n in range(start, start + 9)
+        ]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    assert waiting(sqs, url) == 55
+    assert drain_queue(sqs, url, "scheduler", store, log).recorded == 50
+    assert waiting(sqs, url) == 5
+    assert drain_queue(sqs, url, "scheduler", store, log).recorded == 5
+    assert len(store.page(page_size=100)[0]) == 55
+
+
+def test_a_recurring_task_stays_active_and_letters_expire_after_the_retention(
+    aws: tuple[Any, DeadLetterStore],
+) -> None:
+    sqs, store = aws
+    store.put_task(
+        TaskRecord("rec-1", "recurring", "cron(0 9 * * ? *)", "UTC", "active", "POST",
+                   str(EVENT["target_url"]), datetime(2026, 11, 28, 8, 0, tzinfo=UTC))
+    )  # fmt: skip
+    tick = {**EVENT, "task_id": "rec-1", "scheduled_time": "2026-11-28T09:00:00Z"}
+    url = queue_with(sqs, {"Body": json.dumps(tick), "MessageAttributes": {}})
+    before = datetime.now(UTC).timestamp()
+    assert drain_queue(sqs, url, "scheduler", store, log).recorded == 1
+    task = store.get_task("rec-1")
+    assert task is not None
+    assert task.status == "active"
+    [letter] = store.page(task_id="rec-1")[0]
+    assert letter.scheduled_time == "2026-11-28T09:00:00Z"
+    item = store.client.get_item(TableName=TABLE, Key={"pk": {"S": "DL#" + letter.dl_id},
+                                                       "sk": {"S": "DL"}})["Item"]  # fmt: skip
+    thirty_days = 30 * 24 * 3600
+    assert before + thirty_days - 5 <= int(item["expires_at"]["N"]) <= before + thirty_days + 60
