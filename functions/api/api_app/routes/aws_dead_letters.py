@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from pydantic import BaseModel
 
-from api_app.aws_dead_letters import AwsDeadLetters
 from api_app.calls import call_backend
 from api_app.dead_letter_models import DeadLetterPublic, DeadLettersPublic
 from api_app.deps import ClientAuth
@@ -37,19 +36,21 @@ class AwsRedrivePublic(BaseModel):
     state: str
 
 
-def get_dead_letters(request: Request) -> AwsDeadLetters:
-    """Return the app's dead letters (built on first use: no boto3 at import)."""
+def get_dead_letters(request: Request) -> Any:
+    """Return the app's ``AwsDeadLetters``, built on first use: this module imports neither
+    it nor boto3, so a cold start pays nothing for dead letters until they are asked for."""
     found = getattr(request.app.state, "aws_dead_letters", None)
     if found is None:
         settings = request.app.state.settings
         if not settings.ledger_table_name:
             raise ConfigurationError("dead letters need the ledger (LEDGER_TABLE_NAME)")
+        from api_app.aws_dead_letters import AwsDeadLetters
+
         found = request.app.state.aws_dead_letters = AwsDeadLetters.from_settings(settings)
-    assert isinstance(found, AwsDeadLetters)
     return found
 
 
-DeadLettersDep = Annotated[AwsDeadLetters, Depends(get_dead_letters)]
+DeadLettersDep = Annotated[Any, Depends(get_dead_letters)]
 
 
 @router.get("", responses=ERROR_RESPONSES, dependencies=[ClientAuth])
