@@ -3,6 +3,7 @@ on its task, and a message is deleted only after the ledger took it."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import Iterator
@@ -12,6 +13,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from shared.ledger.config import LedgerConfig
@@ -26,6 +29,7 @@ pytestmark = pytest.mark.timeout(30)
 REGION = "ap-northeast-2"
 TASK = str(EVENT["task_id"])
 log = logging.getLogger("drain-test")
+RUNS = itertools.count()
 
 
 @pytest.fixture
@@ -190,3 +194,38 @@ def test_a_recurring_task_stays_active_and_letters_expire_after_the_retention(
                                                        "sk": {"S": "DL"}})["Item"]  # fmt: skip
     thirty_days = 30 * 24 * 3600
     assert before + thirty_days - 5 <= int(item["expires_at"]["N"]) <= before + thirty_days + 60
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(count=st.integers(0, 14), limit=st.integers(1, 6), other=st.integers(0, 4))
+def test_pages_put_together_are_the_whole_list_in_order(
+    aws: tuple[Any, DeadLetterStore], count: int, limit: int, other: int
+) -> None:
+    """Paging with any limit and the one-page read agree, over all letters and per task."""
+    _, store = aws
+    run = f"p{next(RUNS)}-"  # the table outlives one example: each writes its own ids
+    now = datetime.now(UTC)
+    from shared.ledger.drain import to_item
+
+    for n in range(count + other):
+        event = {**EVENT, "task_id": run + ("mine" if n < count else "other")}
+        body = {"MessageId": f"{run}{n:03d}", "Body": json.dumps(event)}
+        stored = store.record(to_item(store, read_message(body, "scheduler"), now), now=now)
+        assert stored
+
+    def walk(task_id: str | None) -> list[str]:
+        ids: list[str] = []
+        token = None
+        while True:
+            letters, token = store.page(task_id=task_id, page_size=limit, next_token=token)
+            assert len(letters) <= limit
+            ids += [letter.dl_id for letter in letters]
+            if token is None:
+                return ids
+
+    mine = walk(run + "mine")
+    assert mine == [f"{run}{n:03d}" for n in range(count)]
+    everything = [i for i in walk(None) if i.startswith(run)]
+    assert everything == [f"{run}{n:03d}" for n in range(count + other)]
