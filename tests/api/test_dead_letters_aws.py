@@ -11,9 +11,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from fastapi.testclient import TestClient
 
+from api_app.app import create_app
 from shared.exceptions import RetryableDeliveryError
-from tests.api.conftest import ACCOUNT, REGION
+from tests.api.conftest import ACCOUNT, REGION, TOKEN, make_settings
 from tests.api.dead_letter_fixtures import DeadLetterStack, dl_stack_fixture  # noqa: F401
 
 pytestmark = pytest.mark.timeout(60)
@@ -304,3 +306,22 @@ def test_a_letter_still_in_its_queue_can_be_redriven_by_its_message_id(
     assert accepted.status_code == 202, accepted.text
     assert accepted.json()["webhook_id"] == never["webhook_id"]
     assert stack.waiting(stack.scheduler_queue) == 0
+
+
+def test_credential_headers_of_the_call_are_redacted(stack: DeadLetterStack) -> None:
+    event = {"target_url": stack.target.url("/x"), "task_id": "t-headers",
+             "headers": {"Authorization": "Bearer s3cret-token", "X-Order": "1042"}}  # fmt: skip
+    stack.sqs.send_message(QueueUrl=stack.scheduler_queue, MessageBody=json.dumps(event))
+    response = stack.api.get("/api/v1/dead-letters")
+    assert "s3cret-token" not in response.text
+    [letter] = response.json()["data"]
+    assert letter["call"]["headers"]["X-Order"] == "1042"
+    assert letter["call"]["headers"]["Authorization"] != "Bearer s3cret-token"
+
+
+def test_without_a_ledger_the_routes_are_not_mounted(aws: Any) -> None:
+    with TestClient(
+        create_app(make_settings()), headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as api:
+        assert api.get("/api/v1/dead-letters").status_code == 404
+        assert api.post("/api/v1/dead-letters/x/redrive").status_code == 404
