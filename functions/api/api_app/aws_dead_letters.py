@@ -10,6 +10,7 @@ receiver saw before and the new attempt is recorded by the function like any oth
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,7 @@ from shared.ledger.config import LedgerConfig
 from shared.ledger.dead_letter_items import DeadLetterItem
 from shared.ledger.dead_letter_messages import QueueKind
 from shared.ledger.dead_letter_store import DeadLetterStore
-from shared.ledger.drain import drain_queue
+from shared.ledger.drain import TIME_BUDGET_SECONDS, drain_queue
 from shared.log import get_logger
 from shared.settings import Settings
 
@@ -83,10 +84,13 @@ class AwsDeadLetters:
         return self.lambda_client
 
     def drain(self) -> None:
-        """Record what waits in both queues; a queue that cannot be read is logged, not fatal."""
+        """Record what waits in both queues within one time budget; a queue that cannot be
+        read is logged, not fatal."""
+        deadline = time.monotonic() + TIME_BUDGET_SECONDS
         for url, kind in self.queues:
+            budget = deadline - time.monotonic()
             try:
-                drain_queue(self._sqs(), url, kind, self.store, logger)
+                drain_queue(self._sqs(), url, kind, self.store, logger, budget_seconds=budget)
             except Exception as exc:  # the ledger still answers with what it has
                 logger.error(
                     "dead-letter queue not drained",

@@ -20,7 +20,7 @@ from shared.ledger.types import ONE_TIME_TICK
 
 BATCH = 10  # SQS's maximum per ReceiveMessage
 MAX_BATCHES = 5  # per queue and drain: at most 50 messages, so a request stays short
-TIME_BUDGET_SECONDS = 5.0  # no message is started after this; the rest waits in its queue
+TIME_BUDGET_SECONDS = 5.0  # per drain of both queues: no message is started after it
 
 
 @dataclass
