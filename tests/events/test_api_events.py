@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +14,9 @@ import pytest
 from moto import mock_aws
 
 from shared.ledger.config import LedgerConfig
+from shared.ledger.dead_letter_messages import read_message
+from shared.ledger.dead_letter_store import DeadLetterStore
+from shared.ledger.drain import to_item
 from shared.ledger.dynamodb import DynamoDBLedger
 from shared.ledger.types import TaskRecord
 from tests.shared.ledger.support import create_ledger_table
@@ -38,7 +43,12 @@ OUTCOMES = {
     "callback_stale_signature.json": 401,
     "get_attempts.json": 200,
     "list_by_status.json": 200,
+    "list_dead_letters.json": 200,
+    "redrive_dead_letter.json": 202,
 }
+DEAD_LETTER_ID = "b7f3d1c2-5e4a-4c8b-9a6d-2f1e0c3b4a59"
+# A task that ran before the ledger existed (so its status is not touched: list_by_status)
+DEAD_TASK = "task-fedcba9876543210fedcba9876543210"
 LEDGER_TABLE = "callback-scheduler-dev-LedgerTable-1A2B3C4D5E6F"
 
 
@@ -68,11 +78,13 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
+    # no Docker: an asynchronous invocation (a redrive) is accepted, not run
+    with mock_aws(config={"lambda": {"use_docker": False}}):
         client = boto3.client("scheduler", region_name=REGION)
         client.create_schedule_group(Name=GROUP)
         create_ledger_table(boto3.client("dynamodb", region_name=REGION), LEDGER_TABLE)
         record_existing_task(env["API_BASE_URL"] + "/x")
+        create_dead_letter_stack(env)
         client.create_schedule(
             Name=EXISTING_TASK,
             GroupName=GROUP,
@@ -85,6 +97,31 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             },
         )
         yield client
+
+
+def create_dead_letter_stack(env: dict[str, str]) -> None:
+    """Both queues, ApiCallFunction, and one dead letter of DEAD_TASK in the ledger."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.create_queue(QueueName=env["DEAD_LETTER_QUEUE_URL"].rsplit("/", 1)[-1])
+    sqs.create_queue(QueueName=env["DEAD_LETTER_QUEUE_ARN"].rsplit(":", 1)[-1])
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="api-call", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName=env["API_CALL_FUNCTION_ARN"].rsplit(":", 1)[-1],
+        Runtime="python3.13",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
+    now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    event = {"target_url": env["API_BASE_URL"] + "/x", "task_id": DEAD_TASK}
+    message = {"MessageId": DEAD_LETTER_ID, "Body": json.dumps(event)}
+    store = DeadLetterStore(LedgerConfig(LEDGER_TABLE), region=REGION)
+    assert store.record(to_item(store, read_message(message, "scheduler"), now), now=now)
 
 
 def record_existing_task(target_url: str) -> None:
@@ -117,5 +154,10 @@ def test_api_event_gives_its_documented_status(lambda_env: Any, name: str) -> No
         assert EXISTING_TASK not in [item["Name"] for item in remaining]
     if name == "list_by_status.json":
         assert [t["task_id"] for t in json.loads(response["body"])["data"]] == [EXISTING_TASK]
+    if name == "list_dead_letters.json":
+        [letter] = json.loads(response["body"])["data"]
+        assert (letter["id"], letter["task_id"]) == (DEAD_LETTER_ID, DEAD_TASK)
+    if name == "redrive_dead_letter.json":
+        assert json.loads(response["body"])["task_id"] == DEAD_TASK
     if name == "get_attempts.json":
         assert json.loads(response["body"]) == {"data": [], "count": 0, "next_token": None}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.ledger.codec import INDEX_BY_ID, INDEX_BY_STATUS
+from shared.ledger.dead_letter_items import INDEX_DEAD_LETTERS
 from shared.ledger.recorder import DELIVERY_ATTRIBUTES
 from tests.template.cfn import Resolver, as_list, resources_of_type, role_statements
 
@@ -52,9 +53,11 @@ def test_keys_and_indexes_are_the_ones_the_code_queries(cfn: dict[str, Any]) -> 
     assert indexes == {
         INDEX_BY_ID: ["entity", "task_id"],
         INDEX_BY_STATUS: ["task_status", "task_id"],
+        INDEX_DEAD_LETTERS: ["dl_entity", "dl_order"],
     }
     types = {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]}
-    assert types == dict.fromkeys(("pk", "sk", "entity", "task_status", "task_id"), "S")
+    names = ("pk", "sk", "entity", "task_status", "task_id", "dl_entity", "dl_order")
+    assert types == dict.fromkeys(names, "S")
 
 
 def test_only_the_two_functions_touch_the_ledger_each_with_what_it_needs(

@@ -59,7 +59,12 @@ async def batch_hosting(app: FastAPI, settings: Settings) -> AsyncIterator[None]
 
 
 def backend_routers(settings: Settings) -> list[APIRouter]:
-    """Routes that only exist for one backend (the local dead-letter list and redrive)."""
+    """Routes that only exist for one backend: the dead-letter list and redrive (local, or
+    eventbridge with a ledger)."""
+    if settings.scheduler_backend == "eventbridge" and settings.ledger_table_name:
+        from api_app.routes import aws_dead_letters
+
+        return [aws_dead_letters.router]
     if settings.scheduler_backend != "local":
         return []
     from api_app.routes import local_dead_letters

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel
 
+from api_app.dead_letter_models import DeadLetterPublic, DeadLettersPublic
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
 from local.backend import LocalScheduler
@@ -18,36 +19,6 @@ router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters (local)"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: ERROR_RESPONSES[422] | {"description": "No such dead letter"}
 }
-
-
-class AttemptPublic(BaseModel):
-    """One delivery attempt: when, the status answered (null: no answer), the error."""
-
-    at: str
-    status: int | None
-    error: str
-
-
-class DeadLetterPublic(BaseModel):
-    """A call that will not be retried, with every attempt made."""
-
-    id: str
-    task_id: str
-    scheduled_time: str
-    reason: str
-    status: int | None
-    response_body: str
-    attempts: list[AttemptPublic]
-    call: dict[str, Any]
-    dead_lettered_at: str
-
-
-class DeadLettersPublic(BaseModel):
-    """One page of dead letters, oldest first; ``next_token`` fetches the next page."""
-
-    data: list[DeadLetterPublic]
-    count: int
-    next_token: str | None = None
 
 
 class RedrivePublic(BaseModel):
