@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from api_app.models import ApiModel
 
 
-class AttemptPublic(BaseModel):
+class AttemptPublic(ApiModel):
     """One delivery attempt: when, the status answered (null: no answer), the error."""
 
     at: str
@@ -15,7 +15,7 @@ class AttemptPublic(BaseModel):
     error: str
 
 
-class DeadLetterPublic(BaseModel):
+class DeadLetterPublic(ApiModel):
     """A call that will not be retried, with every attempt made."""
 
     id: str
@@ -29,7 +29,7 @@ class DeadLetterPublic(BaseModel):
     dead_lettered_at: str
 
 
-class DeadLettersPublic(BaseModel):
+class DeadLettersPublic(ApiModel):
     """One page of dead letters, oldest first; ``next_token`` fetches the next page."""
 
     data: list[DeadLetterPublic]

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
-from pydantic import BaseModel
 
 from api_app.calls import call_backend
 from api_app.dead_letter_models import DeadLetterPublic, DeadLettersPublic
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
+from api_app.models import ApiModel
 from shared.exceptions import ConfigurationError
 from shared.scheduling.validation import validate_task_id
 
@@ -26,7 +26,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-class AwsRedrivePublic(BaseModel):
+class AwsRedrivePublic(ApiModel):
     """A dead letter handed to ApiCallFunction again (an asynchronous invocation)."""
 
     id: str

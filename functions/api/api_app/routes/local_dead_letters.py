@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel
 
 from api_app.dead_letter_models import DeadLetterPublic, DeadLettersPublic
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
+from api_app.models import ApiModel
 from local.backend import LocalScheduler
 from shared.exceptions import ConfigurationError
 from shared.scheduling.validation import validate_task_id
@@ -21,7 +21,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-class RedrivePublic(BaseModel):
+class RedrivePublic(ApiModel):
     """A dead letter queued for delivery now."""
 
     id: str
