@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
+from pydantic.warnings import UnsupportedFieldAttributeWarning
 
 from shared.delivery.event import check_json_value
 from shared.delivery.headers import MAX_HEADER_VALUE_LENGTH, check_headers
@@ -31,6 +33,16 @@ _EXACTLY_ONE_WHEN: dict[str, Any] = {
         {"required": ["schedule_expression"]},
     ]
 }
+
+
+# FastAPI gives a route's (non-embedded) body parameter its name as an alias; when the body
+# model is deferred (below), pydantic warns that this alias has no effect, which is true and
+# harmless: a single body is read whole, never by name. Only that warning is silenced.
+warnings.filterwarnings(
+    "ignore",
+    message=r"The 'alias' attribute with value '\w+' was provided to the `Field\(\)` function",
+    category=UnsupportedFieldAttributeWarning,
+)
 
 
 class ApiModel(BaseModel):
