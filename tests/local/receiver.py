@@ -10,6 +10,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _ReceiverServer(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: when the engine opens more connections at
+    # the same instant, the kernel drops the extra SYNs and the client retries after 1 s,
+    # which would show as a delivery 1 s late. A real target listens with a larger backlog.
+    request_queue_size = 128
+
+
 @dataclass(frozen=True)
 class Received:
     """One request as it arrived."""
@@ -32,7 +39,7 @@ class Receiver:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _ReceiverServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
