@@ -23,7 +23,7 @@ from shared.delivery.core import DeliveryResult
 from shared.delivery.event import ApiCallRequest
 from shared.delivery.logs import loggable_url, logger, redact_headers
 from shared.delivery.signing import webhook_id_for
-from shared.exceptions import PermanentDeliveryError, RetryableDeliveryError
+from shared.exceptions import PermanentDeliveryError
 
 
 @runtime_checkable
@@ -152,13 +152,5 @@ class AsyncDelivery:
         except aiohttp.InvalidURL as exc:
             raise PermanentDeliveryError(f"invalid target URL: {type(exc).__name__}") from exc
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            elapsed = time.perf_counter() - started
-            logger.warning(
-                "delivery failed, retryable",
-                extra={**log, **target, "error": type(exc).__name__, "elapsed_seconds": elapsed},
-            )
-            raise RetryableDeliveryError(
-                f"{call.method} {loggable_url(call.target_url)} failed: {type(exc).__name__}",
-                details={"reason": type(exc).__name__},
-            ) from exc
+            raise core.transport_failure(exc, started, log, target) from exc
         return core._classify(answer, call, webhook_id, time.perf_counter() - started, log, target)

@@ -171,15 +171,7 @@ def deliver(
             f"invalid target URL: {type(exc).__name__}", details={"reason": "invalid_request"}
         ) from exc
     except (HTTPError, OSError) as exc:
-        elapsed = time.perf_counter() - started
-        logger.warning(
-            "delivery failed, retryable",
-            extra={**log, **target, "error": type(exc).__name__, "elapsed_seconds": elapsed},
-        )
-        raise RetryableDeliveryError(
-            f"{call.method} {loggable_url(url)} failed: {type(exc).__name__}",
-            details={"reason": type(exc).__name__},
-        ) from exc
+        raise transport_failure(exc, started, log, target) from exc
     return _classify(response, call, webhook_id, time.perf_counter() - started, log, target)
 
 
@@ -206,6 +198,36 @@ def _read_limited(response: Any) -> bytes:
         response.close()  # do not drain a huge body; the connection is not reused
     response.release_conn()
     return data
+
+
+def transport_failure(
+    exc: BaseException, started: float, log: dict[str, Any], target: dict[str, Any]
+) -> RetryableDeliveryError:
+    """Log a call that got no answer (connection, timeout) and return its retryable error.
+
+    Parameters
+    ----------
+    exc
+        What the HTTP client raised.
+    started
+        ``time.perf_counter()`` when the call started.
+    log, target
+        The delivery's log fields and its ``{"method", "url"}`` (URL already loggable).
+
+    Returns
+    -------
+    RetryableDeliveryError
+        To raise: timeouts and connection errors are retried, by every transport alike.
+    """
+    elapsed = time.perf_counter() - started
+    reason = type(exc).__name__
+    logger.warning(
+        "delivery failed, retryable",
+        extra={**log, **target, "error": reason, "elapsed_seconds": elapsed},
+    )
+    return RetryableDeliveryError(
+        f"{target['method']} {target['url']} failed: {reason}", details={"reason": reason}
+    )
 
 
 def _classify(
