@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from api_app.models import ApiModel
@@ -35,3 +36,9 @@ class DeadLettersPublic(ApiModel):
     data: list[DeadLetterPublic]
     count: int
     next_token: str | None = None
+
+
+def dead_letters_public(letters: Iterable[Any], next_token: str | None) -> DeadLettersPublic:
+    """One page of either backend's dead letters (mappings or objects with the fields)."""
+    data = [DeadLetterPublic.model_validate(letter, from_attributes=True) for letter in letters]
+    return DeadLettersPublic(data=data, count=len(data), next_token=next_token)

@@ -34,18 +34,5 @@ class AttemptsPublic(ApiModel):
 
 def to_attempts_public(page: AttemptPage) -> AttemptsPublic:
     """Show a page of attempts (the Lambda request id stays in the ledger and the logs)."""
-    data = [
-        AttemptPublic(
-            tick=a.tick,
-            attempt_number=a.attempt_number,
-            started_at=a.started_at,
-            duration_ms=a.duration_ms,
-            outcome=a.outcome,
-            http_status=a.http_status,
-            error_class=a.error_class,
-            response_excerpt=a.response_excerpt,
-            webhook_id=a.webhook_id,
-        )
-        for a in page.attempts
-    ]
+    data = [AttemptPublic.model_validate(a, from_attributes=True) for a in page.attempts]
     return AttemptsPublic(data=data, count=len(data), next_token=page.next_token)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from api_app.calls import call_backend
-from api_app.dead_letter_models import DeadLetterPublic, DeadLettersPublic
+from api_app.dead_letter_models import DeadLettersPublic, dead_letters_public
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
 from api_app.models import ApiModel
@@ -66,8 +66,7 @@ async def list_dead_letters(
     page, token = await call_backend(
         letters, letters.page, task_id=task_id, limit=limit, next_token=next_token
     )
-    data = [DeadLetterPublic.model_validate(letter) for letter in page]
-    return DeadLettersPublic(data=data, count=len(data), next_token=token)
+    return dead_letters_public(page, token)
 
 
 @router.post(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from api_app.dead_letter_models import DeadLetterPublic, DeadLettersPublic
+from api_app.dead_letter_models import DeadLettersPublic, dead_letters_public
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
 from api_app.models import ApiModel
@@ -51,8 +51,7 @@ def list_dead_letters(
     if task_id is not None:
         validate_task_id(task_id)
     letters, token = scheduler.dead_letter_page(task_id=task_id, limit=limit, next_token=next_token)
-    data = [DeadLetterPublic.model_validate(letter) for letter in letters]
-    return DeadLettersPublic(data=data, count=len(data), next_token=token)
+    return dead_letters_public(letters, token)
 
 
 @router.post(
