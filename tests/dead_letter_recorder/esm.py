@@ -10,13 +10,13 @@ the whole batch comes back after the visibility timeout.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from tests.support import FakeLambdaContext
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Handler = Callable[[dict[str, Any], Any], Mapping[str, Any]]
 
 
 @dataclass

@@ -74,7 +74,7 @@ def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[Queues]:
     monkeypatch.delenv("LEDGER_RETENTION_DAYS", raising=False)
     handler._stores.clear()
     with mock_aws():
-        sqs = boto3.client("sqs", region_name=REGION)
+        sqs: Any = boto3.client("sqs", region_name=REGION)
         visible = {"VisibilityTimeout": "0"}
         delivery = sqs.create_queue(QueueName="delivery-dlq", Attributes=visible)["QueueUrl"]
         scheduler = sqs.create_queue(QueueName="scheduler-dlq", Attributes=visible)["QueueUrl"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import boto3
 import pytest
@@ -68,16 +67,16 @@ def test_recorder_event_records_each_message_against_its_task(
                           "POST", "https://hooks.example.com/x", created)  # fmt: skip
         ledger.put_task(task)
     event = load_event(f"dead_letter_recorder/{name}")
-    response: dict[str, Any] = handler.lambda_handler(event, FakeLambdaContext())
+    response = handler.lambda_handler(event, FakeLambdaContext())
     assert response == {"batchItemFailures": []}
     ids = {record["messageId"] for record in event["Records"]}
     for task_id, (reason, status, queue) in EXPECTED[name].items():
         [letter] = ledger.page(task_id=task_id)[0]
         assert (letter.reason, letter.status, letter.queue) == (reason, status, queue)
         assert letter.dl_id in ids
-        task = ledger.get_task(task_id)
-        assert task is not None
-        assert task.status == "failed"
+        found = ledger.get_task(task_id)
+        assert found is not None
+        assert found.status == "failed"
     # Lambda delivers the same batch again: nothing new, no failure
     assert handler.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
     assert len(ledger.page()[0]) == len(ids)

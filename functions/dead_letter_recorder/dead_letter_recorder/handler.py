@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shared.environment import VARIABLES, parse
@@ -34,7 +35,7 @@ from shared.log import get_logger
 
 logger = get_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
-_stores: dict[tuple[str, int, str | None], DeadLetterStore] = {}
+_stores: dict[tuple[str, int, str], DeadLetterStore] = {}
 
 
 def queue_kind(source_arn: str, environ: Mapping[str, str] | None = None) -> QueueKind:
@@ -65,7 +66,7 @@ def store() -> DeadLetterStore:
     config = LedgerConfig.from_env()
     if config.table_name is None:
         raise ValueError("LEDGER_TABLE_NAME is not set: dead letters cannot be recorded")
-    region = os.environ.get("AWS_REGION")
+    region = str(parse(VARIABLES["aws_region"], os.environ))  # Lambda sets AWS_REGION
     key = (config.table_name, config.retention_days, region)
     found = _stores.get(key)
     if found is None:
@@ -89,7 +90,7 @@ def record_one(record: SQSRecord) -> bool:
 
 
 @logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """Record a batch; answer ``{"batchItemFailures": [...]}`` with the messages not recorded."""
     return process_partial_response(
         event=event, record_handler=record_one, processor=processor, context=context
