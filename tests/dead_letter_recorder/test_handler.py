@@ -238,3 +238,14 @@ def test_queue_kind_by_source_arn() -> None:
             handler.queue_kind(stranger, env)
     with pytest.raises(ValueError, match="neither dead-letter queue"):
         handler.queue_kind(delivery, {})  # nothing configured: nothing is guessed
+
+
+def test_without_a_ledger_table_the_invocation_fails_and_nothing_leaves_the_queue(
+    queues: Queues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `sam local` with events/env.json: LEDGER_TABLE_NAME is ""
+    monkeypatch.setenv("LEDGER_TABLE_NAME", "")
+    queues.send(queues.delivery, for_task(ours(), PERMANENT))
+    result = poll(queues.sqs, queues.delivery, handler.lambda_handler)
+    assert result.raised is not None
+    assert queues.waiting(queues.delivery) == 1
