@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # Lock files: each deployable unit's requirements.in compiled (`make lock`) into a requirements.txt
 # with every transitive package pinned and hashed; the units are constrained by the dev lock so
 # every unit runs exactly the versions the tests ran.
-UNITS := src functions/api functions/api_call worker
+UNITS := src functions/api functions/api_call functions/dead_letter_recorder worker
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock"
 # The SAM CLI has its own virtualenv: it pins boto3/click versions that must not reach .venv.
 # pip itself is pinned too, so a new pip release cannot change how the locks install.
@@ -16,7 +16,7 @@ PIP_VERSION := 26.3
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed-stamp
 
-.PHONY: build-SharedLayer build-ApiFunction build-ApiCallFunction lock test lint typecheck pytest fault-tools fmt clean sam sam-validate sam-build sam-local-check run demo
+.PHONY: build-SharedLayer build-ApiFunction build-ApiCallFunction build-DeadLetterRecorderFunction lock test lint typecheck pytest fault-tools fmt clean sam sam-validate sam-build sam-local-check run demo
 
 $(STAMP): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,7 +50,7 @@ sam-build: $(SAM_STAMP) $(STAMP)
 	py313_dir="$$($(BIN)/python -m tests.template.python313)" && \
 		PATH="$$py313_dir:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
-# `sam build` runs these three targets (template.yaml: `BuildMethod: makefile`, `ContextPath: .`)
+# `sam build` runs these four targets (template.yaml: `BuildMethod: makefile`, `ContextPath: .`)
 # with the unit's folder (CodeUri / ContentUri, copied to a scratch folder) as the working
 # directory and ARTIFACTS_DIR set. Each installs its hashed lock as `sam build`'s own python3.13
 # builder would for x86_64 (wheels only, Lambda's cp313 ABI, manylinux platforms up to glibc
@@ -85,6 +85,9 @@ build-ApiFunction:
 	$(call lambda-unit,)
 
 build-ApiCallFunction:
+	$(call lambda-unit,)
+
+build-DeadLetterRecorderFunction:
 	$(call lambda-unit,)
 
 # `make sam-local-check`: the README's `sam local` commands for real (needs a Docker engine and

@@ -1,5 +1,6 @@
 """A deployed stack with both dead-letter queues (moto), the API with the ledger, the real
-API_CALL handler and a real target: what the dead-letter tests drive."""
+API_CALL handler, the real DeadLetterRecorderFunction handler fed as its SQS event source
+mappings feed it, and a real target: what the dead-letter tests drive."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from fastapi.testclient import TestClient
 
 from api_call import ledger as api_call_ledger
 from api_call.handler import lambda_handler
-from tests.api.conftest import ACCOUNT, GROUP, REGION, SIGNING_SECRET, TOKEN, make_settings
+from dead_letter_recorder import handler as recorder
+from tests.api.conftest import GROUP, REGION, SIGNING_SECRET, TOKEN, make_settings
+from tests.dead_letter_recorder.esm import poll_until_empty, queue_arn
 from tests.shared.ledger.support import ScriptedTarget, create_ledger_table, scripted_target
 from tests.support import FakeLambdaContext
 
@@ -48,6 +51,11 @@ class DeadLetterStack:
         result: dict[str, Any] = lambda_handler(event, FakeLambdaContext())
         return result
 
+    def arrive(self) -> None:
+        """Run DeadLetterRecorderFunction over both queues, as its event sources do."""
+        queues = [self.delivery_queue, self.scheduler_queue]
+        poll_until_empty(self.sqs, queues, recorder.lambda_handler)
+
     def waiting(self, queue_url: str) -> int:
         """Messages in the queue, visible or in flight."""
         names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
@@ -80,6 +88,7 @@ def dl_stack_fixture(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dead
         "AWS_REGION": REGION,
         "LEDGER_TABLE_NAME": table,
         "DEAD_LETTER_QUEUE_URL": delivery,
+        "DEAD_LETTER_QUEUE_ARN": queue_arn(sqs, scheduler_queue),
         "SIGNING_SECRETS": SIGNING_SECRET,
         "ALLOWED_TARGET_HOSTS": "127.0.0.1",
     }.items():
@@ -87,11 +96,11 @@ def dl_stack_fixture(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dead
     for name in ("API_BASE_URL", "SIGNING_SECRETS_ARN", "LEDGER_RETENTION_DAYS"):
         monkeypatch.delenv(name, raising=False)
     api_call_ledger._recorders.clear()
+    recorder._stores.clear()
     settings = make_settings(
         ledger_table_name=table,
         allowed_target_hosts=("127.0.0.1",),
-        dead_letter_queue_url=delivery,
-        dead_letter_queue_arn=f"arn:aws:sqs:{REGION}:{ACCOUNT}:scheduler-dlq",
+        dead_letter_queue_arn=queue_arn(sqs, scheduler_queue),
     )
     from api_app.app import create_app
 
@@ -101,3 +110,4 @@ def dl_stack_fixture(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dead
     ):
         yield DeadLetterStack(api, aws, dynamodb, sqs, table, delivery, scheduler_queue, target)
     api_call_ledger._recorders.clear()
+    recorder._stores.clear()

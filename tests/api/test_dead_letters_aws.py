@@ -1,7 +1,8 @@
 """Dead letters on AWS (issue 15 item 4): whatever lands in either queue is recorded against
-its task and listed by the API, deleted only once recorded; a redrive is a fresh attempt
-with the same webhook-id. moto for SQS and DynamoDB, the real API_CALL handler, a real
-HTTP target, botocore's Stubber pinning the Lambda invocation."""
+its task on arrival (DeadLetterRecorderFunction, fed as its SQS event sources feed it) and
+listed by the API from the ledger, deleted from its queue only once recorded; a redrive is a
+fresh attempt with the same webhook-id. moto for SQS and DynamoDB, the real API_CALL and
+recorder handlers, a real HTTP target, botocore's Stubber pinning the Lambda invocation."""
 
 from __future__ import annotations
 
@@ -84,7 +85,11 @@ def test_each_of_the_three_shapes_is_recorded_against_its_task(stack: DeadLetter
     )
     assert stack.waiting(stack.delivery_queue) == 2
     assert stack.waiting(stack.scheduler_queue) == 1
+    assert stack.letters()["count"] == 0  # the API reads the ledger, never the queues
 
+    stack.arrive()
+    for task in (permanent, exhausted, never):  # on arrival, before anyone lists them
+        assert stack.task(task["task_id"])["status"] == "failed"
     page = stack.letters()
     by_task = {letter["task_id"]: letter for letter in page["data"]}
     assert page["count"] == 3
@@ -112,7 +117,8 @@ def test_each_of_the_three_shapes_is_recorded_against_its_task(stack: DeadLetter
     # filtered by task: only its own
     only = stack.letters(task_id=never["task_id"])
     assert [letter["task_id"] for letter in only["data"]] == [never["task_id"]]
-    assert stack.letters()["count"] == 3  # recorded once: nothing is drained twice
+    stack.arrive()
+    assert stack.letters()["count"] == 3  # recorded once
 
 
 def test_a_message_stays_in_its_queue_while_the_ledger_cannot_record_it(
@@ -123,14 +129,16 @@ def test_a_message_stays_in_its_queue_while_the_ledger_cannot_record_it(
     described = stack.dynamodb.describe_table(TableName=stack.table)["Table"]
     stack.dynamodb.delete_table(TableName=stack.table)  # the ledger is down
 
+    stack.arrive()
+    assert stack.waiting(stack.delivery_queue) == 1  # received, not recorded, not deleted
     failed = stack.api.get("/api/v1/dead-letters")
     assert failed.status_code == 503
     assert failed.json()["code"] == "backend_unavailable"
-    assert stack.waiting(stack.delivery_queue) == 1  # received, not recorded, not deleted
 
     from tests.shared.ledger.support import create_ledger_table
 
     create_ledger_table(stack.dynamodb, described["TableName"])  # the ledger is back (empty)
+    stack.arrive()  # the message comes back after its visibility timeout
     [letter] = stack.letters()["data"]
     assert letter["task_id"] == task["task_id"]
     assert stack.waiting(stack.delivery_queue) == 0
@@ -142,7 +150,7 @@ def test_pages_oldest_first_with_next_token_and_a_bad_token_is_400(
     for _ in range(5):
         event = {"target_url": stack.target.url("/x"), "task_id": "t-none", "method": "POST"}
         stack.sqs.send_message(QueueUrl=stack.scheduler_queue, MessageBody=json.dumps(event))
-    stack.letters()  # drains all five
+    stack.arrive()
     seen: list[str] = []
     token = None
     sizes = []
@@ -202,6 +210,7 @@ def test_redrive_sends_the_recorded_event_again_with_the_same_webhook_id(
     stack: DeadLetterStack,
 ) -> None:
     task, event = one_permanent_404(stack)
+    stack.arrive()
     [first_hit] = stack.target.hits("/gone")
     _, stubber = stubbed_lambda(stack)
     [letter] = stack.letters()["data"]
@@ -246,6 +255,7 @@ def test_redrive_sends_the_recorded_event_again_with_the_same_webhook_id(
 
 def test_a_failed_invocation_is_503_and_the_letter_stays_listed(stack: DeadLetterStack) -> None:
     task, _ = one_permanent_404(stack)
+    stack.arrive()
     _, stubber = stubbed_lambda(stack)
     [letter] = stack.letters()["data"]
     stubber.add_client_error("invoke", "ServiceException", http_status_code=500)
@@ -265,6 +275,7 @@ def test_a_cancelled_task_is_not_redriven(stack: DeadLetterStack) -> None:
         QueueUrl=stack.scheduler_queue,
         MessageBody=json.dumps(stack.schedule_input(never["task_id"])),
     )
+    stack.arrive()
     [letter] = stack.letters()["data"]
     stack.dynamodb.update_item(  # cancelled after it was dead-lettered
         TableName=stack.table,
@@ -279,6 +290,7 @@ def test_a_cancelled_task_is_not_redriven(stack: DeadLetterStack) -> None:
 
 def test_a_body_that_is_not_json_is_kept_as_it_came(stack: DeadLetterStack) -> None:
     stack.sqs.send_message(QueueUrl=stack.scheduler_queue, MessageBody="not json {")
+    stack.arrive()
     [letter] = stack.letters()["data"]
     assert (letter["task_id"], letter["call"]) == ("", {"raw": "not json {"})
     refused = stack.api.post(f"/api/v1/dead-letters/{letter['id']}/redrive")
@@ -286,20 +298,21 @@ def test_a_body_that_is_not_json_is_kept_as_it_came(stack: DeadLetterStack) -> N
     assert stack.letters()["count"] == 1
 
 
-def test_a_queue_that_cannot_be_read_leaves_the_list_answering(stack: DeadLetterStack) -> None:
-    one_permanent_404(stack)
-    stack.sqs.delete_queue(QueueUrl=stack.scheduler_queue)
-    assert stack.letters()["count"] == 1
-
-
-def test_a_letter_still_in_its_queue_can_be_redriven_by_its_message_id(
+def test_a_letter_still_in_its_queue_is_not_listed_nor_redriven_until_it_is_recorded(
     stack: DeadLetterStack,
 ) -> None:
     never = stack.create("/never")
     event = stack.schedule_input(never["task_id"])
     sent = stack.sqs.send_message(QueueUrl=stack.scheduler_queue, MessageBody=json.dumps(event))
-    _, stubber = stubbed_lambda(stack)  # lists (drains) once: send again after it
-    sent = stack.sqs.send_message(QueueUrl=stack.scheduler_queue, MessageBody=json.dumps(event))
+    _, stubber = stubbed_lambda(stack)
+    assert stack.letters()["count"] == 0
+    unknown = stack.api.post(f"/api/v1/dead-letters/{sent['MessageId']}/redrive")
+    assert unknown.status_code == 404  # the API does not read the queue
+    assert stack.waiting(stack.scheduler_queue) == 1  # and left it alone
+    assert stack.task(never["task_id"])["status"] == "scheduled"
+
+    stack.arrive()
+    assert stack.task(never["task_id"])["status"] == "failed"
     stubber.add_response("invoke", {"StatusCode": 202}, None)
     with stubber:
         accepted = stack.api.post(f"/api/v1/dead-letters/{sent['MessageId']}/redrive")
@@ -312,6 +325,7 @@ def test_credential_headers_of_the_call_are_redacted(stack: DeadLetterStack) -> 
     event = {"target_url": stack.target.url("/x"), "task_id": "t-headers",
              "headers": {"Authorization": "Bearer s3cret-token", "X-Order": "1042"}}  # fmt: skip
     stack.sqs.send_message(QueueUrl=stack.scheduler_queue, MessageBody=json.dumps(event))
+    stack.arrive()
     response = stack.api.get("/api/v1/dead-letters")
     assert "s3cret-token" not in response.text
     [letter] = response.json()["data"]

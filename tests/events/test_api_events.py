@@ -100,10 +100,8 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def create_dead_letter_stack(env: dict[str, str]) -> None:
-    """Both queues, ApiCallFunction, and one dead letter of DEAD_TASK in the ledger."""
-    sqs = boto3.client("sqs", region_name=REGION)
-    sqs.create_queue(QueueName=env["DEAD_LETTER_QUEUE_URL"].rsplit("/", 1)[-1])
-    sqs.create_queue(QueueName=env["DEAD_LETTER_QUEUE_ARN"].rsplit(":", 1)[-1])
+    """ApiCallFunction and one dead letter of DEAD_TASK in the ledger (recorded on arrival
+    by DeadLetterRecorderFunction: the API reads no queue)."""
     role = boto3.client("iam", region_name=REGION).create_role(
         RoleName="api-call", AssumeRolePolicyDocument="{}"
     )["Role"]["Arn"]

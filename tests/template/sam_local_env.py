@@ -25,7 +25,7 @@ from samcli.local.lambdafn.env_vars import (  # type: ignore[import-not-found]
     EnvironmentVariables,
 )
 
-FUNCTIONS = ("ApiFunction", "ApiCallFunction")
+FUNCTIONS = ("ApiFunction", "ApiCallFunction", "DeadLetterRecorderFunction")
 CREDS = {"region": "ap-northeast-2", "key": "local", "secret": "local"}
 
 

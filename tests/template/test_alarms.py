@@ -20,6 +20,7 @@ EXPECTED = {
     ("AWS/Lambda", "Errors", "ApiCallFunction"),
     ("AWS/Lambda", "DestinationDeliveryFailures", "ApiCallFunction"),
     ("AWS/Lambda", "AsyncEventsDropped", "ApiCallFunction"),
+    ("AWS/Lambda", "Errors", "DeadLetterRecorderFunction"),
     ("AWS/ApiGateway", "5xx", "HttpApi"),
     ("AWS/Scheduler", "InvocationDroppedCount", "ScheduleGroup"),
     ("AWS/Scheduler", "InvocationsSentToDeadLetterCount", "ScheduleGroup"),
@@ -71,9 +72,9 @@ def test_dimensions_name_this_stacks_resources(cfn: dict[str, Any]) -> None:
             assert cfn["Resources"]["HttpApiStage"]["Properties"]["StageName"] == "$default"
             continue
         if namespace == "CallbackScheduler":  # the metric our code emits (EMF, Powertools)
-            # Powertools adds the "service" dimension from POWERTOOLS_SERVICE_NAME: both
-            # functions that write the ledger must report under the service the alarm names.
-            for function in ("ApiFunction", "ApiCallFunction"):
+            # Powertools adds the "service" dimension from POWERTOOLS_SERVICE_NAME: every
+            # function that writes the ledger must report under the service the alarm names.
+            for function in ("ApiFunction", "ApiCallFunction", "DeadLetterRecorderFunction"):
                 env = Resolver(cfn).environment(function)
                 assert env["POWERTOOLS_SERVICE_NAME"] == dimensions["service"], function
                 assert env["LEDGER_TABLE_NAME"] == "<ref:LedgerTable>", function

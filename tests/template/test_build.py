@@ -49,6 +49,13 @@ elif call == "api_call":
                         "dead_letter_queue_url": config.dead_letter_queue_url,
                         "api_base_url": config.api_base_url}
     result["callable"] = callable(mod.lambda_handler)
+elif call == "recorder":
+    import os
+    prefix = "arn:aws:sqs:" + os.environ["AWS_REGION"] + ":"
+    delivery = os.environ["DEAD_LETTER_QUEUE_URL"].rsplit("/", 2)
+    result["kinds"] = [mod.queue_kind(os.environ["DEAD_LETTER_QUEUE_ARN"]),
+                       mod.queue_kind(prefix + delivery[1] + ":" + delivery[2])]
+    result["callable"] = callable(mod.lambda_handler)
 print(json.dumps(result))
 """
 
@@ -62,7 +69,11 @@ def run_built(
     *extra: str,
 ) -> dict[str, Any]:
     """Import ``module`` from the built ``function`` in an isolated 3.13 process."""
-    call = {"ApiFunction": "api", "ApiCallFunction": "api_call"}[function]
+    call = {
+        "ApiFunction": "api",
+        "ApiCallFunction": "api_call",
+        "DeadLetterRecorderFunction": "recorder",
+    }[function]
     done = subprocess.run(
         [
             str(python313),
@@ -95,6 +106,10 @@ def function_env(cfn: dict[str, Any], logical_id: str) -> dict[str, str]:
 def test_build_lays_out_functions_and_layer(build_dir: Path) -> None:
     assert (build_dir / "ApiFunction" / "api_app" / "main.py").is_file()
     assert (build_dir / "ApiCallFunction" / "api_call" / "handler.py").is_file()
+    recorder = build_dir / "DeadLetterRecorderFunction" / "dead_letter_recorder" / "handler.py"
+    assert recorder.is_file()
+    # The recorder too ships only its own package: Powertools and the ledger are the layer's.
+    assert distributions(build_dir / "DeadLetterRecorderFunction") == {}
     assert (build_dir / "SharedLayer" / "python" / "shared" / "delivery" / "core.py").is_file()
     # API_CALL_LAMBDA ships only its own package: its dependencies come from the layer.
     assert distributions(build_dir / "ApiCallFunction") == {}
@@ -135,7 +150,10 @@ def dev_versions() -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("folder", ["SharedLayer/python", "ApiFunction", "ApiCallFunction"])
+@pytest.mark.parametrize(
+    "folder",
+    ["SharedLayer/python", "ApiFunction", "ApiCallFunction", "DeadLetterRecorderFunction"],
+)
 def test_built_packages_are_the_versions_the_tests_ran(build_dir: Path, folder: str) -> None:
     # Lambda puts the function folder before the layer on sys.path; whatever sam build
     # installed anywhere must be exactly what the dev environment (from the same locks) has.
@@ -195,6 +213,22 @@ def test_built_api_call_imports_and_reads_its_config(
         "dead_letter_queue_url": env["DEAD_LETTER_QUEUE_URL"],
         "api_base_url": env["API_BASE_URL"],
     }
+
+
+def test_built_recorder_imports_and_tells_the_queues_apart(
+    python313: Path, build_dir: Path, cfn: dict[str, Any]
+) -> None:
+    env = function_env(cfn, "DeadLetterRecorderFunction")
+    result = run_built(
+        python313, build_dir, "DeadLetterRecorderFunction", "dead_letter_recorder.handler", env
+    )
+    assert result["version"] == [3, 13]
+    assert result["file"].startswith(str(build_dir / "DeadLetterRecorderFunction"))
+    layer = str(build_dir / "SharedLayer" / "python")
+    assert result["modules"]["aws_lambda_powertools"].startswith(layer)
+    assert "pydantic" not in result["modules"]  # the layer has none: the import must not need it
+    assert result["kinds"] == ["scheduler", "delivery"]
+    assert result["callable"] is True
 
 
 # Runs in the SAM CLI's virtualenv: the routes `sam local start-api` would mount.

@@ -23,7 +23,12 @@ import pytest
 from tests.template.conftest import ROOT
 from tests.template.test_build import function_env, run_built
 
-UNITS = {"SharedLayer/python": "shared", "ApiFunction": "api_app", "ApiCallFunction": "api_call"}
+UNITS = {
+    "SharedLayer/python": "shared",
+    "ApiFunction": "api_app",
+    "ApiCallFunction": "api_call",
+    "DeadLetterRecorderFunction": "dead_letter_recorder",
+}
 # The date `sam deploy` gives every file of the zip (zipfile.ZipInfo's default), local time.
 ZIP_DATE = time.mktime((1980, 1, 1, 0, 0, 0, 0, 0, -1))
 
@@ -77,7 +82,7 @@ def test_built_handlers_run_on_their_bytecode_alone(
     # source replaced by a module that fails: the handlers import and serve only if Python
     # loads the shipped .pyc and never compiles (or even checks) a source.
     copy = tmp_path / "build"
-    for folder in ("SharedLayer", "ApiFunction", "ApiCallFunction"):
+    for folder in ("SharedLayer", "ApiFunction", "ApiCallFunction", "DeadLetterRecorderFunction"):
         shutil.copytree(build_dir / folder, copy / folder, symlinks=True)
     stubbed = 0
     for source in copy.rglob("*.py"):
@@ -97,6 +102,11 @@ def test_built_handlers_run_on_their_bytecode_alone(
     api_call = run_built(python313, copy, "ApiCallFunction", "api_call.handler", env)
     assert api_call["callable"] is True
     assert "pydantic" not in api_call["modules"]
+    env = function_env(cfn, "DeadLetterRecorderFunction")
+    recorder = run_built(
+        python313, copy, "DeadLetterRecorderFunction", "dead_letter_recorder.handler", env
+    )
+    assert recorder["kinds"] == ["scheduler", "delivery"]
 
 
 def test_makefile_builds_for_the_templates_architecture(cfn: dict[str, Any]) -> None:
@@ -106,10 +116,11 @@ def test_makefile_builds_for_the_templates_architecture(cfn: dict[str, Any]) -> 
     assert platforms
     assert all(p.endswith("_x86_64") for p in platforms)
     functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 2
+    assert len(functions) == 3
     assert all(f["Properties"].get("Architectures", ["x86_64"]) == ["x86_64"] for f in functions)
     assert all(f["Properties"]["Runtime"] == "python3.13" for f in functions)
-    for target in ("build-SharedLayer:", "build-ApiFunction:", "build-ApiCallFunction:"):
+    targets = ("SharedLayer", "ApiFunction", "ApiCallFunction", "DeadLetterRecorderFunction")
+    for target in (f"build-{name}:" for name in targets):
         assert re.search(rf"^{target}", makefile, re.MULTILINE), target
     assert "--invalidation-mode unchecked-hash" in makefile
     assert "--require-hashes --no-deps" in makefile

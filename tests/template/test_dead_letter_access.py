@@ -1,5 +1,6 @@
-"""Dead letters on AWS (issue 15 item 4): the API drains both queues into the ledger and
-redrives through ApiCallFunction, and nothing else may read, delete or invoke."""
+"""Dead letters on AWS (issue 15 item 4): DeadLetterRecorderFunction alone consumes both
+queues (recording each message in the ledger), the API lists from the ledger and redrives
+through ApiCallFunction, and nothing else may read, delete or invoke."""
 
 from __future__ import annotations
 
@@ -22,15 +23,21 @@ def grants(cfn: dict[str, Any], prefix: str) -> list[tuple[str, list[str], list[
     return found
 
 
-def test_only_the_api_receives_and_deletes_and_only_from_the_two_queues(
+def test_only_the_recorder_receives_and_deletes_and_only_from_the_two_queues(
     cfn: dict[str, Any],
 ) -> None:
-    draining = [
+    consuming = [
         grant
         for grant in grants(cfn, "sqs:")
         if set(grant[1]) & {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:*"}
     ]
-    assert draining == [("ApiFunctionRole", ["sqs:DeleteMessage", "sqs:ReceiveMessage"], QUEUES)]
+    # What an SQS event source mapping needs of its function's role (Lambda developer guide)
+    actions = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+    assert consuming == [("DeadLetterRecorderFunctionRole", actions, QUEUES)]
+
+
+def test_the_api_has_no_queue_access_at_all(cfn: dict[str, Any]) -> None:
+    assert [grant for grant in grants(cfn, "sqs:") if grant[0] == "ApiFunctionRole"] == []
 
 
 def test_the_api_may_invoke_api_call_function_and_nothing_else(cfn: dict[str, Any]) -> None:

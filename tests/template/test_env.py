@@ -54,6 +54,7 @@ def worker_env(cfn: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
 def test_every_name_the_template_sets_is_a_setting(cfn: dict[str, Any]) -> None:
     resolver = Resolver(cfn, {**WORKER, "TargetBearerTokenArn": WORKER["WorkerRedisUrlSecretArn"]})
     names = set(resolver.environment("ApiFunction")) | set(resolver.environment("ApiCallFunction"))
+    names |= set(resolver.environment("DeadLetterRecorderFunction"))
     env, secrets = worker_env(cfn)
     names |= set(env) | set(secrets)
     # POWERTOOLS_* are Powertools' own; AWS_* botocore's (AWS_ENDPOINT_URL, sam local only).
@@ -78,7 +79,7 @@ def test_api_environment_satisfies_the_api_settings(
     assert raw["API_CALL_FUNCTION_ARN"] == "<getatt:ApiCallFunction.Arn>"
     # The schedules' DeadLetterConfig: Scheduler's own dead letters have their own queue.
     assert raw["DEAD_LETTER_QUEUE_ARN"] == "<getatt:SchedulerDeadLetterQueue.Arn>"
-    assert raw["DEAD_LETTER_QUEUE_URL"] == "<ref:DeliveryDeadLetterQueue>"
+    assert "DEAD_LETTER_QUEUE_URL" not in raw  # the API reads no queue
     assert raw["SCHEDULE_GROUP_NAME"] == "<ref:ScheduleGroup>"
     assert raw["SIGNING_SECRETS_ARN"] == "<ref:SigningSecret>"
     assert raw["API_TOKENS_ARN"] == "<ref:ApiTokensSecret>"
@@ -135,7 +136,10 @@ def test_worker_container_satisfies_the_worker_settings(
     assert settings.missing_for("worker") == []
     assert settings.batch_timezone == "Asia/Seoul"
     assert settings.aws_region == "ap-northeast-2"
-    assert env["DEAD_LETTER_QUEUE_URL"] == "<ref:DeliveryDeadLetterQueue>"
+    # new dead letters are read from the ledger (the queues are emptied on arrival)
+    assert env["LEDGER_TABLE_NAME"] == "<ref:LedgerTable>"
+    assert settings.ledger_table_name
+    assert "DEAD_LETTER_QUEUE_URL" not in env
     slack = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:slack-AbCdEf"
     task = Resolver(cfn, {**WORKER, "WorkerSlackWebhookSecretArn": slack}).value(
         cfn["Resources"]["WorkerTaskDefinition"]["Properties"]

@@ -35,6 +35,7 @@ CODE_OF_ROLE = {
         "src/shared/secrets.py",
         "src/shared/ledger/recorder.py",
     ],
+    "DeadLetterRecorderFunctionRole": ["src/shared/ledger/dead_letter_store.py"],
     "WorkerTaskRole": ["worker/aws_metrics.py"],
 }
 SERVICE_OF_METHOD = {

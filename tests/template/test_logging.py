@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 
 from tests.template.cfn import Resolver
 
-FUNCTIONS = ("ApiFunction", "ApiCallFunction")
+FUNCTIONS = ("ApiFunction", "ApiCallFunction", "DeadLetterRecorderFunction")
 # Lambda's accepted values (AWS::Lambda::Function LoggingConfig).
 APPLICATION_LEVELS = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
 SYSTEM_LEVELS = {"DEBUG", "INFO", "WARN"}

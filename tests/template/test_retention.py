@@ -24,6 +24,7 @@ def test_every_queue_secret_and_log_group_is_retained(cfn: dict[str, Any]) -> No
         "ApiTokensSecret",
         "ApiFunctionLogGroup",
         "ApiCallFunctionLogGroup",
+        "DeadLetterRecorderFunctionLogGroup",
         "HttpApiAccessLogGroup",
         "WorkerLogGroup",
     }
@@ -35,6 +36,7 @@ def test_functions_log_to_their_retained_groups(cfn: dict[str, Any]) -> None:
     for function, group in (
         ("ApiFunction", "ApiFunctionLogGroup"),
         ("ApiCallFunction", "ApiCallFunctionLogGroup"),
+        ("DeadLetterRecorderFunction", "DeadLetterRecorderFunctionLogGroup"),
     ):
         config = cfn["Resources"][function]["Properties"]["LoggingConfig"]
         assert config["LogGroup"] == {"Ref": group}

@@ -27,6 +27,12 @@ from tests.template.conftest import TEMPLATE, run
 from tests.template.test_env import SETTING_NAMES, settings_from
 
 ENV_FILE = EVENTS / "env.json"
+# What each function reads from another resource of the stack (a queue, the API).
+RESOURCE_VALUES = {
+    "ApiFunction": ("API_BASE_URL", "DEAD_LETTER_QUEUE_ARN", "API_CALL_FUNCTION_ARN"),
+    "ApiCallFunction": ("API_BASE_URL", "DEAD_LETTER_QUEUE_URL"),
+    "DeadLetterRecorderFunction": ("DEAD_LETTER_QUEUE_ARN", "DEAD_LETTER_QUEUE_URL"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +51,7 @@ def logical_ids(cfn: dict[str, Any]) -> set[str]:
 def test_env_file_names_only_variables_the_template_declares(sam_local: dict[str, Any]) -> None:
     # SAM silently ignores an --env-vars name the function does not declare.
     overrides = json.loads(ENV_FILE.read_text())
-    assert set(overrides) == {"ApiFunction", "ApiCallFunction"}
+    assert set(overrides) == {"ApiFunction", "ApiCallFunction", "DeadLetterRecorderFunction"}
     for function, values in overrides.items():
         assert set(values) <= set(sam_local[function]["declared"]), function
 
@@ -62,7 +68,7 @@ def test_no_function_gets_a_logical_id_or_an_empty_resource_value(
                 assert value.startswith("arn:aws:"), (function, name)
                 assert ":function:SchedulerRole" not in value  # SAM's made-up GetAtt value
         # Every resource-derived value is set to something real.
-        for name in ("API_BASE_URL", "DEAD_LETTER_QUEUE_URL"):
+        for name in RESOURCE_VALUES[function]:
             assert env[name], (function, name)
 
 

@@ -23,6 +23,13 @@ INDEX_DEAD_LETTERS = "dead-letters"
 DL_ENTITY = "DEAD_LETTER"
 DL_PREFIX = "DL#"
 DL_SK = "DL"
+# Every attribute ``DeadLetterItem.items`` writes, keys included: DeadLetterRecorderFunction
+# may put items with these and no others (template.yaml, ``dynamodb:Attributes``).
+DEAD_LETTER_ATTRIBUTES = (
+    "pk", "sk", "dl_entity", "dl_id", "task_id", "scheduled_time", "reason", "status",
+    "response_body", "dl_error", "dl_attempts", "dl_call", "dead_lettered_at", "dl_queue",
+    "dl_order", "expires_at",
+)  # fmt: skip
 
 
 def main_key(dl_id: str) -> Item:

@@ -23,6 +23,9 @@ from shared.ledger.dead_letter_items import (
 )
 from shared.ledger.dynamodb import DynamoDBLedger, _code, _mapped
 
+# What a recorded dead letter changes on its task (``_status_update``), keys included:
+# DeadLetterRecorderFunction may update these and no others (template.yaml).
+TASK_STATUS_ATTRIBUTES = ("pk", "sk", "task_status", "expires_at")
 _BASE_KEY = frozenset({"pk", "sk"})
 _INDEX_KEY = frozenset({"pk", "sk", "dl_entity", "dl_order"})
 _TASK_KEY = {"sk": to_attr(TASK_SK)}

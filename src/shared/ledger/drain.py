@@ -1,14 +1,18 @@
-"""Move what waits in the two dead-letter queues into the ledger, then off the queues.
+"""Record one dead-letter queue message in the ledger: the one recording path.
 
-Each message is recorded (``DeadLetterStore.record``) and deleted only once the ledger has
-it: a message whose record failed stays in its queue (it is received again once its
-visibility timeout ends) and the failure is logged and counted (``LedgerWriteFailures``).
+``DeadLetterRecorderFunction`` (``functions/dead_letter_recorder``) receives what lands in
+``DeliveryDeadLetterQueue`` and ``SchedulerDeadLetterQueue`` through SQS event source
+mappings and passes each message here. ``record_message`` reads it (any of the three
+shapes, ``shared.ledger.dead_letter_messages``) and writes it with ``DeadLetterStore.record``
+(the letter and the one-time task's ``failed`` status, in one transaction). A message whose
+record failed raises after one ERROR log line and ``LedgerWriteFailures`` = 1: the function
+reports it as a batch item failure, so it stays in its queue and comes back. A message
+received twice (SQS delivers at least once) is recorded once: its SQS message id is the
+dead letter's id.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,18 +22,7 @@ from shared.ledger.dead_letter_store import DeadLetterStore
 from shared.ledger.failures import report_ledger_failure
 from shared.ledger.types import ONE_TIME_TICK
 
-BATCH = 10  # SQS's maximum per ReceiveMessage
-MAX_BATCHES = 5  # per queue and drain: at most 50 messages, so a request stays short
-TIME_BUDGET_SECONDS = 5.0  # per drain of both queues: no message is started after it
-
-
-@dataclass
-class DrainResult:
-    """What one drain did: messages recorded, received twice (already recorded), kept."""
-
-    recorded: int = 0
-    duplicates: int = 0
-    kept: list[str] = field(default_factory=list)
+RECORD_ACTION = "record_dead_letter"  # the ledger_action of a failed record's log line
 
 
 def to_item(store: DeadLetterStore, message: DeadLetterMessage, now: datetime) -> DeadLetterItem:
@@ -52,88 +45,62 @@ def to_item(store: DeadLetterStore, message: DeadLetterMessage, now: datetime) -
     )
 
 
-def drain_queue(
-    sqs: Any,
-    queue_url: str,
-    queue: QueueKind,
-    store: DeadLetterStore,
-    logger: Any,
-    *,
-    max_batches: int = MAX_BATCHES,
-    budget_seconds: float = TIME_BUDGET_SECONDS,
-) -> DrainResult:
-    """Record every message received from ``queue_url`` (at most ``max_batches`` x 10).
+def record_message(
+    store: DeadLetterStore, message: dict[str, Any], queue: QueueKind, logger: Any
+) -> bool:
+    """Record one queue message against its task.
 
     Parameters
     ----------
-    sqs
-        A boto3 ``sqs`` client.
-    queue_url
-        The queue.
-    queue
-        ``delivery`` or ``scheduler`` (the message shape).
     store
         The ledger's dead letters.
+    message
+        The message in ``ReceiveMessage``'s shape (``MessageId``, ``Body``,
+        ``MessageAttributes``); ``sqs_event_message`` turns an SQS event record into it.
+    queue
+        ``delivery`` or ``scheduler`` (the message shape).
     logger
         A Powertools ``Logger``.
-    max_batches
-        Upper bound of ``ReceiveMessage`` calls.
-    budget_seconds
-        No message is recorded after this many seconds; those received and not recorded
-        are not deleted, so they are received again once their visibility timeout ends.
 
     Returns
     -------
-    DrainResult
-        Counts, and the ids of messages left in the queue.
+    bool
+        True when recorded now, False when it was recorded before (a message received twice).
+
+    Raises
+    ------
+    Exception
+        Whatever kept the ledger from recording it (logged and counted first): the message
+        must stay in its queue.
     """
-    result = DrainResult()
-    deadline = time.monotonic() + budget_seconds
-    for _ in range(max_batches):
-        if time.monotonic() >= deadline:
-            break
-        response = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=BATCH,
-            WaitTimeSeconds=0,
-            MessageAttributeNames=["All"],
-        )
-        messages = response.get("Messages", [])
-        for message in messages:
-            if time.monotonic() >= deadline:
-                result.kept.append(str(message.get("MessageId")))
-                continue
-            _drain_one(sqs, queue_url, queue, store, logger, message, result)
-        if len(messages) < BATCH:
-            break
-    return result
-
-
-def _drain_one(
-    sqs: Any,
-    queue_url: str,
-    queue: QueueKind,
-    store: DeadLetterStore,
-    logger: Any,
-    message: dict[str, Any],
-    result: DrainResult,
-) -> None:
     read = read_message(message, queue)
     now = datetime.now(UTC)
     try:
         fresh = store.record(to_item(store, read, now), now=now)
-    except Exception as exc:  # kept in the queue: received again, recorded later
-        report_ledger_failure(
-            logger, "record_dead_letter", exc, table=store.table, task_id=read.task_id
-        )
-        result.kept.append(read.message_id)
-        return
-    if fresh:
-        result.recorded += 1
-    else:
-        result.duplicates += 1
+    except Exception as exc:
+        report_ledger_failure(logger, RECORD_ACTION, exc, table=store.table, task_id=read.task_id)
+        raise
     logger.warning(
-        "dead letter recorded",
+        "dead letter recorded" if fresh else "dead letter recorded before",
         extra={"correlation_id": read.task_id, "dead_letter_id": read.message_id, "queue": queue},
     )
-    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return fresh
+
+
+def sqs_event_message(record: dict[str, Any]) -> dict[str, Any]:
+    """Return an SQS event record (Lambda's shape) as ``ReceiveMessage`` returns the message.
+
+    Lambda's event names the fields ``messageId``, ``body`` and ``messageAttributes`` (each
+    with ``stringValue``); the recording reads boto3's ``MessageId``, ``Body`` and
+    ``MessageAttributes`` (``StringValue``).
+    """
+    attributes = {
+        name: {"StringValue": value.get("stringValue") or "", "DataType": value.get("dataType")}
+        for name, value in (record.get("messageAttributes") or {}).items()
+        if isinstance(value, dict)
+    }
+    return {
+        "MessageId": record["messageId"],
+        "Body": record.get("body") or "",
+        "MessageAttributes": attributes,
+    }

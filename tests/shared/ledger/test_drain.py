@@ -1,5 +1,6 @@
-"""Draining the dead-letter queues into the ledger (moto SQS + DynamoDB): each shape lands
-on its task, and a message is deleted only after the ledger took it."""
+"""Recording a dead-letter queue message in the ledger (moto DynamoDB): each shape lands on
+its task, a refused record raises after it was reported, a message received twice is
+recorded once. DeadLetterRecorderFunction's batches: tests/dead_letter_recorder."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from moto import mock_aws
 from shared.ledger.config import LedgerConfig
 from shared.ledger.dead_letter_messages import read_message
 from shared.ledger.dead_letter_store import DeadLetterStore
-from shared.ledger.drain import drain_queue
+from shared.ledger.drain import record_message, sqs_event_message, to_item
 from shared.ledger.types import TaskRecord
 from tests.shared.ledger.support import TABLE, create_ledger_table
 from tests.template.test_dead_letters import EVENT, lambdas, ours, schedulers
@@ -33,7 +34,7 @@ RUNS = itertools.count()
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, DeadLetterStore]]:
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[DeadLetterStore]:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -44,19 +45,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, DeadLetterStore]
             TaskRecord(TASK, "one_time", "at(2026-11-28T09:00:00)", "UTC", "retrying", "POST",
                        str(EVENT["target_url"]), datetime(2026, 11, 28, 8, 0, tzinfo=UTC))
         )  # fmt: skip
-        yield boto3.client("sqs", region_name=REGION), store
+        yield store
 
 
-def queue_with(sqs: Any, message: dict[str, Any]) -> str:
-    url: str = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
-    sqs.send_message(QueueUrl=url, MessageBody=message["Body"],
-                     MessageAttributes=message["MessageAttributes"])  # fmt: skip
-    return url
-
-
-def waiting(sqs: Any, url: str) -> int:
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-    return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+def received(message: dict[str, Any], message_id: str = "m-1") -> dict[str, Any]:
+    """The message as ReceiveMessage returns it."""
+    return {"MessageId": message_id, "ReceiptHandle": "rh-" + message_id, **message}
 
 
 @pytest.mark.parametrize(
@@ -68,15 +62,12 @@ def waiting(sqs: Any, url: str) -> int:
     ],
     ids=["permanent-failure", "retries-exhausted", "scheduler"],
 )
-def test_each_shape_is_recorded_against_its_task_then_deleted(
-    aws: tuple[Any, DeadLetterStore], queue: Any, message: dict[str, Any], reason: str,
+def test_each_shape_is_recorded_against_its_task(
+    aws: DeadLetterStore, queue: Any, message: dict[str, Any], reason: str,
     status: int | None,
 ) -> None:  # fmt: skip
-    sqs, store = aws
-    url = queue_with(sqs, message)
-    result = drain_queue(sqs, url, queue, store, log)
-    assert (result.recorded, result.duplicates, result.kept) == (1, 0, [])
-    assert waiting(sqs, url) == 0
+    store = aws
+    assert record_message(store, received(message), queue, log) is True
     [letter] = store.page(task_id=TASK)[0]
     assert (letter.task_id, letter.reason, letter.status, letter.call) == (
         TASK, reason, status, EVENT,
@@ -98,11 +89,10 @@ def test_the_scheduler_error_and_retries_come_from_the_message_attributes() -> N
     assert (garbage.event, garbage.task_id, garbage.reason) == ("not json", None, "unknown_record")
 
 
-def test_a_failed_ledger_write_keeps_the_message_and_is_reported(
-    aws: tuple[Any, DeadLetterStore], caplog: pytest.LogCaptureFixture
+def test_a_failed_ledger_write_raises_and_is_reported(
+    aws: DeadLetterStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sqs, store = aws
-    url = queue_with(sqs, ours())
+    store = aws
     real = store.client.transact_write_items
 
     def failing(**_: Any) -> None:
@@ -110,42 +100,43 @@ def test_a_failed_ledger_write_keeps_the_message_and_is_reported(
         raise ClientError(error, "TransactWriteItems")  # type: ignore[arg-type]
 
     store.client.transact_write_items = failing
-    with caplog.at_level(logging.ERROR):
-        result = drain_queue(sqs, url, "delivery", store, log)
-    assert result.recorded == 0
-    assert len(result.kept) == 1
-    assert waiting(sqs, url) == 1  # not deleted
+    with caplog.at_level(logging.ERROR), pytest.raises(ClientError):
+        record_message(store, received(ours()), "delivery", log)
     assert "ledger write failed" in caplog.text
     assert store.page()[0] == []
 
-    store.client.transact_write_items = real  # the ledger is back: recorded, then deleted
-    assert drain_queue(sqs, url, "delivery", store, log).recorded == 1
-    assert waiting(sqs, url) == 0
-
-
-def test_a_message_received_twice_is_recorded_once(aws: tuple[Any, DeadLetterStore]) -> None:
-    sqs, store = aws
-    url = queue_with(sqs, ours())
-    [message] = sqs.receive_message(QueueUrl=url)["Messages"]
-    now = datetime.now(UTC)
-    from shared.ledger.drain import to_item
-
-    assert store.record(to_item(store, read_message(message, "delivery"), now), now=now)
-    # the delete was lost: the same message comes back
-    result = drain_queue(sqs, url, "delivery", store, log)
-    assert (result.recorded, result.duplicates) == (0, 1)
-    assert waiting(sqs, url) == 0
+    store.client.transact_write_items = real  # the ledger is back: the message comes back
+    assert record_message(store, received(ours()), "delivery", log) is True
     assert len(store.page()[0]) == 1
 
 
-def test_nothing_is_started_after_the_time_budget(aws: tuple[Any, DeadLetterStore]) -> None:
-    sqs, store = aws
-    url = queue_with(sqs, ours())
-    result = drain_queue(sqs, url, "delivery", store, log, budget_seconds=0)
-    assert (result.recorded, result.kept) == (0, [])
-    assert waiting(sqs, url) == 1
-    body = json.loads(ours()["Body"])
-    assert body["requestPayload"] == EVENT
+def test_a_message_received_twice_is_recorded_once(aws: DeadLetterStore) -> None:
+    store = aws
+    assert record_message(store, received(ours()), "delivery", log) is True
+    assert record_message(store, received(ours()), "delivery", log) is False
+    assert len(store.page()[0]) == 1
+    assert len(store.page(task_id=TASK)[0]) == 1
+
+
+def test_an_sqs_event_record_reads_as_the_received_message() -> None:
+    # Lambda's SQS event names the fields differently (messageId, body, stringValue)
+    record = {
+        "messageId": "m-9",
+        "receiptHandle": "rh",
+        "body": schedulers()["Body"],
+        "messageAttributes": {
+            name: {"stringValue": value["StringValue"], "dataType": "String"}
+            for name, value in schedulers()["MessageAttributes"].items()
+        },
+        "eventSourceARN": "arn:aws:sqs:ap-northeast-2:123456789012:q",
+    }
+    from_event = read_message(sqs_event_message(record), "scheduler")
+    from_receive = read_message(received(schedulers(), "m-9"), "scheduler")
+    assert from_event == from_receive
+    assert from_event.error.startswith("AWS.Scheduler.AccessDeniedException: ")
+    assert from_event.attempts_made == 1
+    binary = {**record, "messageAttributes": {"X": {"binaryValue": "AA==", "dataType": "Binary"}}}
+    assert read_message(sqs_event_message(binary), "scheduler").error == "no error given"
 
 
 def test_an_event_too_old_is_expired() -> None:
@@ -155,36 +146,18 @@ def test_an_event_too_old_is_expired() -> None:
     assert (read.reason, read.attempts_made, read.event) == ("expired", 3, EVENT)
 
 
-def test_at_most_fifty_messages_per_drain_the_rest_waits(
-    aws: tuple[Any, DeadLetterStore],
-) -> None:
-    sqs, store = aws
-    url = queue_with(sqs, schedulers())
-    for start in range(0, 54, 9):
-        entries = [
-            {"Id": str(n), "MessageBody": json.dumps({**EVENT, "task_id": f"t-{n}"})}
-            for n in range(start, start + 9)
-        ]
-        sqs.send_message_batch(QueueUrl=url, Entries=entries)
-    assert waiting(sqs, url) == 55
-    assert drain_queue(sqs, url, "scheduler", store, log).recorded == 50
-    assert waiting(sqs, url) == 5
-    assert drain_queue(sqs, url, "scheduler", store, log).recorded == 5
-    assert len(store.page(page_size=100)[0]) == 55
-
-
 def test_a_recurring_task_stays_active_and_letters_expire_after_the_retention(
-    aws: tuple[Any, DeadLetterStore],
+    aws: DeadLetterStore,
 ) -> None:
-    sqs, store = aws
+    store = aws
     store.put_task(
         TaskRecord("rec-1", "recurring", "cron(0 9 * * ? *)", "UTC", "active", "POST",
                    str(EVENT["target_url"]), datetime(2026, 11, 28, 8, 0, tzinfo=UTC))
     )  # fmt: skip
     tick = {**EVENT, "task_id": "rec-1", "scheduled_time": "2026-11-28T09:00:00Z"}
-    url = queue_with(sqs, {"Body": json.dumps(tick), "MessageAttributes": {}})
+    message = received({"Body": json.dumps(tick), "MessageAttributes": {}})
     before = datetime.now(UTC).timestamp()
-    assert drain_queue(sqs, url, "scheduler", store, log).recorded == 1
+    assert record_message(store, message, "scheduler", log) is True
     task = store.get_task("rec-1")
     assert task is not None
     assert task.status == "active"
@@ -201,14 +174,12 @@ def test_a_recurring_task_stays_active_and_letters_expire_after_the_retention(
 )
 @given(count=st.integers(0, 14), limit=st.integers(1, 6), other=st.integers(0, 4))
 def test_pages_put_together_are_the_whole_list_in_order(
-    aws: tuple[Any, DeadLetterStore], count: int, limit: int, other: int
+    aws: DeadLetterStore, count: int, limit: int, other: int
 ) -> None:
     """Paging with any limit and the one-page read agree, over all letters and per task."""
-    _, store = aws
+    store = aws
     run = f"p{next(RUNS)}-"  # the table outlives one example: each writes its own ids
     now = datetime.now(UTC)
-    from shared.ledger.drain import to_item
-
     for n in range(count + other):
         event = {**EVENT, "task_id": run + ("mine" if n < count else "other")}
         body = {"MessageId": f"{run}{n:03d}", "Body": json.dumps(event)}

@@ -1,0 +1,1 @@
+"""DeadLetterRecorderFunction: records each dead letter in the ledger as it arrives."""
