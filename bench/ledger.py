@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -43,6 +45,7 @@ from typing import Any
 
 import boto3
 
+from bench.cold_start import CONTEXT, OURS, SIGNED_POST, TIMED, python313, run_child, stale_sources
 from shared.ledger.codec import task_to_item
 from shared.ledger.config import LedgerConfig
 from shared.ledger.dynamodb import DynamoDBLedger
@@ -189,39 +192,174 @@ def warm_deliveries(hook: str, count: int, moto: str, instant: str) -> None:
     print(f"ratio_instant {p(timings['instant'], 0.5) / p(timings['bare'], 0.5):.2f}")
 
 
-COLD = (
-    "import time; s = time.perf_counter()\n"
-    "from api_call.handler import lambda_handler\n"
-    "from tests.support import FakeLambdaContext\n"
-    "r = lambda_handler({{'target_url': {hook!r}, 'task_id': 'cold-{n}'}}, FakeLambdaContext())\n"
-    "assert r['statusCode'] == 200, r\n"
-    "print(time.perf_counter() - s)\n"
+# Cold start on the built artifacts (what Lambda loads), as bench/cold_start.py measures it.
+BUILD = ROOT / ".aws-sam" / "build"
+# The Lambda Python runtime brings boto3 and its dependencies in /var/runtime, after the
+# function and the layer on the path; the API's build has the locked ones (compiled alike).
+RUNTIME_LIBRARIES = ("boto3", "botocore", "dateutil", "jmespath", "s3transfer", "six.py")
+COLD_TASK = "cold-bare"  # the baseline's task id (the candidate's are cold-<ns>)
+LISTED = (
+    "\nimport sys\n"
+    "roots = {roots!r}\n"
+    "for name, module in list(sys.modules.items()):\n"
+    "    path = getattr(module, '__file__', None) or ''\n"
+    "    if any(path.startswith(root) for root in roots) and name.split('.')[0] not in {ours!r}:\n"
+    "        print('MODULE', name)\n"
 )
 
 
-def cold_starts(env: dict[str, str], hook: str, runs: int) -> None:
-    paths = [str(ROOT / "src"), str(ROOT / "functions" / "api_call"), str(ROOT)]
-    base = {**os.environ, **env, "PYTHONPATH": os.pathsep.join(paths)}
-    base.pop("LEDGER_TABLE_NAME", None)
-    seconds: dict[str, list[float]] = {"bare": [], "ledger": []}
-    for n in range(runs):
-        for mode in ("bare", "ledger"):
-            child = {**base, "LEDGER_TABLE_NAME": TABLE} if mode == "ledger" else base
-            started = time.perf_counter()
-            done = subprocess.run(
-                [sys.executable, "-c", COLD.format(hook=hook, n=f"{mode}-{n}")],
-                env=child,
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=120,
-            )
-            seconds[mode].append(time.perf_counter() - started)
-            assert done.stdout.strip(), done.stderr
-    for mode, samples in seconds.items():
-        print(f"cold_{mode}_first_delivery_seconds {statistics.median(samples):.3f}")
-    ratio = statistics.median(seconds["ledger"]) / statistics.median(seconds["bare"])
-    print(f"cold_ratio {ratio:.2f}")
+def cold_candidate(hook: str) -> str:
+    """Import the handler and make the first delivery of a task (a fresh task id)."""
+    return (
+        CONTEXT + "import api_call.handler as h\n"
+        f"event = {{'target_url': {hook!r}, 'body': {{'n': 1}}}}\n"
+        "event['task_id'] = f'cold-run-{_t.time_ns()}'\n"
+        "r = h.lambda_handler(event, Ctx())\n"
+        "assert r['statusCode'] == 200, r\n"
+    )
+
+
+def recorder_calls() -> list[tuple[str, dict[str, Any]]]:
+    """The two DynamoDB calls the recorder makes for one delivered one-time attempt, with
+    their exact parameters (captured from ``AttemptRecorder`` with a recording client)."""
+    from shared.ledger.recorder import AttemptRecorder
+    from shared.ledger.types import ONE_TIME_TICK, AttemptRecord
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    class Recording:
+        def update_item(self, **params: Any) -> dict[str, Any]:
+            calls.append(("update_item", params))
+            return {"Attributes": {"attempt_count": {"N": "1"}}}
+
+        def transact_write_items(self, **params: Any) -> dict[str, Any]:
+            calls.append(("transact_write_items", params))
+            return {}
+
+    recorder = AttemptRecorder(LedgerConfig(TABLE), logging.getLogger("bench"), client=Recording())
+    now = datetime.now(UTC)
+    start = recorder.start(COLD_TASK, recurring=False, tick=ONE_TIME_TICK, now=now)
+    record = AttemptRecord(
+        COLD_TASK, ONE_TIME_TICK, start.attempt_number, now, 3, "delivered", 200, None, "ok",
+        "msg_2Vg1fYJb4N4rPqnL9cF8ytj3kAa", "bench",
+    )  # fmt: skip
+    assert recorder.finish(record, recurring=False)
+    return calls
+
+
+def cold_baseline(libraries: list[str], hook: str) -> str:
+    """The same libraries bare: import them, build the DynamoDB client as plainly as they
+    allow (same timeouts and retries), make the recorder's two calls, one signed POST."""
+    client = (
+        "boto3.session.Session(region_name=_region).client('dynamodb', config=_config)"
+        if "boto3" in libraries
+        else "botocore.session.get_session().create_client('dynamodb', region_name=_region, "
+        "config=_config)"
+    )
+    return "\n".join(
+        [
+            *(f"import {name}" for name in libraries),
+            "import os, botocore.config, botocore.session",
+            "_region = os.environ['AWS_REGION']",
+            "_config = botocore.config.Config(connect_timeout=1, read_timeout=2, "
+            "retries={'mode': 'standard', 'total_max_attempts': 2})",
+            f"client = {client}",
+            f"for name, params in {recorder_calls()!r}:",
+            "    getattr(client, name)(**params)",
+            SIGNED_POST.format(secret=SECRET, url=hook),
+        ]
+    )
+
+
+def runtime_folder(build: Path, into: Path) -> Path:
+    """A stand-in for Lambda's /var/runtime: boto3 and its dependencies from the build."""
+    into.mkdir()
+    for name in RUNTIME_LIBRARIES:
+        (into / name).symlink_to(build / "ApiFunction" / name)
+    return into
+
+
+def timed_child(body: str, env: dict[str, str]) -> tuple[float, float]:
+    """Run ``body`` in a fresh Python 3.13 on the build; return its wall and CPU seconds. A
+    ledger write that failed (logged, delivery unharmed) would void the figure: raise."""
+    done = run_child(TIMED.format(body=body), env)
+    assert "ledger write failed" not in done.stdout, done.stdout[-2000:]
+    line = [row for row in done.stdout.splitlines() if row.startswith("SECONDS ")][-1]
+    _, wall, cpu = line.split()
+    return float(wall), float(cpu)
+
+
+def cold_starts(endpoint: str, hook: str, runs: int, python: str | None) -> None:
+    """``cold_*`` on the `make sam-build` output, Python 3.13, no site-packages."""
+    build = BUILD.resolve()
+    if not (build / "SharedLayer" / "python" / "shared").is_dir():
+        raise SystemExit(f"no `sam build` output in {build}: run `make sam-build` first")
+    stale = stale_sources(build)
+    if stale:
+        raise SystemExit(f"{build} is older than {stale[0]} (and {len(stale) - 1} more): rebuild")
+    with tempfile.TemporaryDirectory(prefix="ledger-cold-") as scratch:
+        runtime = runtime_folder(build, Path(scratch) / "runtime")
+        (Path(scratch) / "cwd").mkdir()
+        paths = [build / "ApiCallFunction", build / "SharedLayer" / "python", runtime]
+        env = {
+            **environment(endpoint, hook),
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONPATH": os.pathsep.join(str(path) for path in paths),
+            "POWERTOOLS_SERVICE_NAME": "api-call",
+            "LEDGER_TABLE_NAME": TABLE,
+            "BENCH_PYTHON": python313(python),
+            "BENCH_CWD": str(Path(scratch) / "cwd"),
+        }
+        candidate = cold_candidate(hook)
+        listed = run_child(
+            TIMED.format(body=candidate)
+            + LISTED.format(roots=[str(path) for path in paths], ours=OURS),
+            env,
+        ).stdout.splitlines()
+        libraries = [line.split()[1] for line in listed if line.startswith("MODULE ")]
+        print(f"cold_third_party_modules {len(libraries)}")
+        print(f"cold_boto3_imported {int('boto3' in libraries)}")
+        modes = {
+            "bare_libraries": (cold_baseline(libraries, hook), env),
+            "ledger": (candidate, env),
+            "no_ledger": (candidate, {**env, "LEDGER_TABLE_NAME": ""}),
+        }
+        for body, child in modes.values():
+            timed_child(body, child)  # file cache; not counted
+        samples: dict[str, list[tuple[float, float]]] = {mode: [] for mode in modes}
+        for _ in range(runs):
+            for mode, (body, child) in modes.items():
+                samples[mode].append(timed_child(body, child))
+    check_cold_writes(runs + 2)
+    for index, kind in enumerate(("", "_cpu")):
+        median = {
+            mode: statistics.median(s[index] for s in runs_) for mode, runs_ in samples.items()
+        }
+        for mode, value in median.items():
+            print(f"cold_{mode}_first_delivery{kind}_seconds {value:.3f}")
+        each = " ".join(
+            f"{ours[index] / bare[index]:.2f}"
+            for ours, bare in zip(samples["ledger"], samples["bare_libraries"], strict=True)
+        )
+        print(f"cold{kind}_ratio_each_run {each}")
+        print(f"cold{kind}_ratio {median['ledger'] / median['bare_libraries']:.2f}")
+        print(f"cold{kind}_vs_no_ledger_ratio {median['ledger'] / median['no_ledger']:.2f}")
+
+
+def check_cold_writes(deliveries: int) -> None:
+    """Every cold delivery with the ledger recorded its task as delivered, and the baseline
+    made its writes: the figures are of work actually done."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    items = client.scan(TableName=TABLE)["Items"]
+    done = [
+        item for item in items
+        if item["pk"]["S"].startswith("cold-run-") and item["sk"]["S"] == "TASK"
+        and item["task_status"]["S"] == "delivered"
+    ]  # fmt: skip
+    assert len(done) == deliveries, (len(done), deliveries)
+    bare = client.get_item(TableName=TABLE, Key={"pk": {"S": COLD_TASK}, "sk": {"S": "TASK"}})
+    assert int(bare["Item"]["attempt_count"]["N"]) == deliveries - 1, bare
 
 
 def listing(tasks: int) -> None:
@@ -316,22 +454,35 @@ def creation(hook: str, count: int) -> None:
     print(f"create_ratio {p(timings['ledger'], 0.5) / p(timings['bare'], 0.5):.2f}")
 
 
+PARTS = ("delivery", "cold", "create", "list")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--deliveries", type=int, default=200)
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--creates", type=int, default=100)
+    parser.add_argument(
+        "--python", help="Python 3.13 for the cold runs (default: as `make sam-build`)"
+    )
+    parser.add_argument(
+        "--only", choices=PARTS, action="append", help="run only these parts (repeatable)"
+    )
     args = parser.parse_args()
+    parts = set(args.only or PARTS)
     with moto_server() as endpoint, target() as hook, instant_dynamodb() as instant:
         env = environment(endpoint, hook)
         os.environ.update(env)
         create_ledger_table(boto3.client("dynamodb", region_name=REGION), TABLE)
-        warm_deliveries(hook, args.deliveries, endpoint, instant)
-        if args.cold_runs:
-            cold_starts(env, hook, args.cold_runs)
-        creation(hook, args.creates)
-        listing(args.tasks)
+        if "delivery" in parts:
+            warm_deliveries(hook, args.deliveries, endpoint, instant)
+        if "cold" in parts and args.cold_runs:
+            cold_starts(endpoint, hook, args.cold_runs, args.python)
+        if "create" in parts:
+            creation(hook, args.creates)
+        if "list" in parts:
+            listing(args.tasks)
 
 
 if __name__ == "__main__":
