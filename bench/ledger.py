@@ -11,9 +11,20 @@ as on AWS but with no network in between); the target is a local HTTP server ans
   and off, interleaved so machine noise hits all alike. ``ratio`` = ledger on moto p50 /
   bare p50; ``ratio_instant``: the same against a stub DynamoDB on 127.0.0.1 that answers
   at once (our own cost: botocore, signing, two loopback round trips).
-- ``cold_*``: a fresh interpreter per run: import the handler and make the first delivery,
-  with the ledger (boto3 is imported and the client built on that first delivery) and
-  without. ``cold_ratio`` = ledger median / bare median (issue 15's goal: <= 1.25).
+- ``cold_*``: as ``bench/cold_start.py`` measures (its helpers): the `make sam-build`
+  output run by Python 3.13 with no site-packages, the function folder, the layer and a
+  stand-in for Lambda's ``/var/runtime`` (boto3, botocore and their dependencies from the
+  API's build) on the path; a fresh interpreter per run, timed inside (wall and CPU),
+  medians over ``--cold-runs``, modes interleaved. ``ledger``: import the handler and
+  make the first delivery of a task (the DynamoDB client is built on that delivery, then
+  its UpdateItem and TransactWriteItems). ``bare_libraries``: the same third-party modules
+  imported bare (every library module the ledger run loads), the client built as plainly
+  as those libraries allow, the recorder's two calls with the same parameters (captured
+  from ``AttemptRecorder``) and one ``standardwebhooks``-signed ``urllib3`` POST.
+  ``cold_ratio`` = ledger / bare_libraries (issue 15's goal: <= 1.25, what our modules and
+  wiring add); ``cold_vs_no_ledger_ratio`` = ledger / the same handler without a ledger
+  (what the ledger costs in all). ``client_boto3``/``client_botocore``: importing and
+  building the DynamoDB client through a boto3 session (before) and botocore (now).
 - ``list_*``: paging through ``--tasks`` tasks 100 at a time: from the ledger (one Query
   per page) and as before (ListSchedules, then one GetSchedule per task, 8 in parallel).
   ``list_ratio`` = ledger / GetSchedule.
@@ -144,7 +155,11 @@ def moto_server() -> Iterator[str]:
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a loaded machine: do not leave it running
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def environment(endpoint: str, dynamodb: str, hook: str) -> dict[str, str]:
@@ -250,6 +265,24 @@ def recorder_calls() -> list[tuple[str, dict[str, Any]]]:
     return calls
 
 
+# What the ledger's client cost before (a boto3 session) and costs now (botocore alone):
+# the import and the client, in a fresh process, nothing else.
+CLIENT = (
+    "import botocore.config\n"
+    "_config = botocore.config.Config(connect_timeout=1, read_timeout=2, "
+    "retries={{'mode': 'standard', 'total_max_attempts': 2}})\n"
+    "client = {client}\n"
+)
+BOTO3_CLIENT = (
+    "__import__('boto3').session.Session(region_name='ap-northeast-2')"
+    ".client('dynamodb', config=_config)"
+)
+BOTOCORE_CLIENT = (
+    "__import__('botocore.session').session.get_session()"
+    ".create_client('dynamodb', region_name='ap-northeast-2', config=_config)"
+)
+
+
 def cold_baseline(libraries: list[str], hook: str) -> str:
     """The same libraries bare: import them, build the DynamoDB client as plainly as they
     allow (same timeouts and retries), make the recorder's two calls, one signed POST."""
@@ -327,6 +360,8 @@ def cold_starts(endpoints: tuple[str, str], hook: str, runs: int, python: str | 
             "bare_libraries": (cold_baseline(libraries, hook), env),
             "ledger": (candidate, env),
             "no_ledger": (candidate, {**env, "LEDGER_TABLE_NAME": ""}),
+            "client_boto3": (CLIENT.format(client=BOTO3_CLIENT), env),
+            "client_botocore": (CLIENT.format(client=BOTOCORE_CLIENT), env),
         }
         for body, child in modes.values():
             timed_child(body, child)  # file cache; not counted
@@ -340,7 +375,8 @@ def cold_starts(endpoints: tuple[str, str], hook: str, runs: int, python: str | 
             mode: statistics.median(s[index] for s in runs_) for mode, runs_ in samples.items()
         }
         for mode, value in median.items():
-            print(f"cold_{mode}_first_delivery{kind}_seconds {value:.3f}")
+            what = "" if mode.startswith("client_") else "_first_delivery"
+            print(f"cold_{mode}{what}{kind}_seconds {value:.3f}")
         each = " ".join(
             f"{ours[index] / bare[index]:.2f}"
             for ours, bare in zip(samples["ledger"], samples["bare_libraries"], strict=True)
