@@ -5,9 +5,18 @@
 - **create**: with a ``client_token`` the task id is known in advance, so the ledger is
   asked first — the same request gives the recorded task back (``replayed``; the API
   answers 200), another request is a conflict (409), *even after the schedule ran and
-  deleted itself*. Otherwise the schedule is created and the task recorded with a
-  conditional write; if the ledger cannot record it, the new schedule is deleted again
-  and the error (503) is raised: nothing half-created is left behind.
+  deleted itself*. Then the schedule is created and the task it made recorded with a
+  conditional write, in that order: requests racing with one token meet at CreateSchedule
+  (one creates, the others replay or conflict) and the ledger records the schedule that
+  won, with its nonce. Without a token the id is random, no other request can hold it, and
+  when the backend can plan the create (``shared.scheduling.planning``: the EventBridge
+  adapter, once it knows its group's ARN prefix) the conditional write runs on another
+  thread *while* the schedule is created. Either way both halves are settled before the
+  API answers: if one failed, the other is undone (the schedule deleted, or the record)
+  and the error raised (the scheduler's when it failed, else the ledger's 503). Nothing
+  half-created is left behind; an undo that fails itself is logged at ERROR. On the
+  concurrent path a half that failed but may have landed (a timeout) is deleted too, as
+  the id is this request's own.
 - **cancel**: the ledger is marked ``cancelled`` first (API_CALL_LAMBDA checks that mark
   before every attempt, so even a Lambda retry already queued is not delivered), then the
   schedule is deleted. A ledger failure (503) leaves everything as it was.
