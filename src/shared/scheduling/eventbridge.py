@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,6 @@ from shared.scheduling.idempotency import (
     replay_or_conflict,
     spec_fingerprint,
 )
-from shared.scheduling.planning import PlannedTask
 from shared.scheduling.schedule_mapping import map_client_error, schedule_to_task
 from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
 from shared.scheduling.validation import (
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
     from mypy_boto3_scheduler.literals import ActionAfterCompletionType
     from mypy_boto3_scheduler.type_defs import TargetTypeDef
 
+    from shared.scheduling.planning import PlannedTask
     from shared.settings import Settings
 
 _DETAIL_WORKERS = 8
@@ -207,6 +207,8 @@ class EventBridgeScheduler:
             "CreationDate": self._clock(),
             **starts,
         }
+        from shared.scheduling.planning import PlannedTask  # first create, not API init
+
         return PlannedTask(schedule_to_task(schedule, now=self._clock()), submission)
 
     def submit(self, plan: PlannedTask) -> ScheduledTask:
@@ -315,14 +317,34 @@ def _mapped_errors(action: str, task_id: str | None, group: str) -> Iterator[Non
         ) from exc
 
 
-@dataclass(frozen=True)
 class _Submission:
-    """What ``submit`` sends to CreateSchedule for a planned task."""
+    """What ``submit`` sends to CreateSchedule for a planned task (a plain class: defining a
+    frozen dataclass at import would cost API init ~1 ms on a loaded machine)."""
 
-    task_id: str
-    expression: str
-    timezone: str
-    after_completion: ActionAfterCompletionType
-    target_input: str
-    spec: OneTimeTaskSpec | RecurringTaskSpec
-    start_date: datetime | None = None
+    __slots__ = (
+        "after_completion",
+        "expression",
+        "spec",
+        "start_date",
+        "target_input",
+        "task_id",
+        "timezone",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        task_id: str,
+        expression: str,
+        timezone: str,
+        after_completion: ActionAfterCompletionType,
+        target_input: str,
+        spec: OneTimeTaskSpec | RecurringTaskSpec,
+        start_date: datetime | None = None,
+    ) -> None:
+        self.task_id = task_id
+        self.expression = expression
+        self.timezone = timezone
+        self.after_completion = after_completion
+        self.target_input = target_input
+        self.spec = spec
+        self.start_date = start_date
