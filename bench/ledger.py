@@ -1,10 +1,12 @@
 """What the ledger costs API_CALL_LAMBDA, and what it saves the listing, against baselines.
 
+    make sam-build   # the cold runs use its output (--cold-runs 0 skips them)
     PYTHONPATH=src:functions/api:functions/api_call:. .venv/bin/python -m bench.ledger \
-        [--deliveries 200] [--tasks 1000] [--cold-runs 5]
+        [--deliveries 200] [--tasks 1000] [--cold-runs 5] [--creates 100] [--only PART]
 
-Everything AWS is a ``moto_server`` subprocess on 127.0.0.1 (one HTTP round trip per call,
-as on AWS but with no network in between); the target is a local HTTP server answering 200.
+Everything AWS is a ``moto_server`` subprocess on 127.0.0.1, DynamoDB on a second one (its
+own service, as on AWS): one HTTP round trip per call with no network in between; the
+target is a local HTTP server answering 200.
 
 - ``delivery_*``: warm API_CALL_LAMBDA invocations in this process, the ledger on
   (``LEDGER_TABLE_NAME`` set: one UpdateItem before the call, one TransactWriteItems after)
@@ -32,7 +34,9 @@ as on AWS but with no network in between); the target is a local HTTP server ans
   ledger (the conditional PutItem on another thread while CreateSchedule runs), with the
   ledger in turn (CreateSchedule, then PutItem: the path before, still taken with a client
   token) and without. ``create_ratio`` = ledger p50 / bare p50 (issue 15's goal: <= 1.3);
-  ``create_in_turn_ratio`` the same for the path before.
+  ``create_in_turn_ratio`` the same for the path before. ``create_10ms_*``: the same three
+  against Scheduler and DynamoDB stubs that answer after 10 ms of pure waiting (a service's
+  time as network and server, not this machine's CPU, which moto's is).
 Prints ``name value`` lines.
 """
 
