@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
 from api_app.app import create_app
@@ -178,6 +180,27 @@ def test_ledger_down_at_creation_leaves_no_schedule_behind(stack: Stack) -> None
     assert response.status_code == 503
     assert response.json()["code"] == "backend_unavailable"
     assert stack.scheduler.list_schedules()["Schedules"] == []
+
+
+def test_scheduler_down_at_creation_leaves_no_record_behind(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the first create the write runs while the schedule is created: a schedule that
+    cannot be created takes its record with it before the API answers."""
+    first = stack.create(delay_seconds=60, target_url=stack.target.url("/ok"))
+    client = stack.api.app.state.task_scheduler.inner.client  # type: ignore[attr-defined]
+    down = ClientError(
+        {"Error": {"Code": "InternalServerException", "Message": "down"}}, "CreateSchedule"
+    )
+    monkeypatch.setattr(client, "create_schedule", mock.Mock(side_effect=down))
+    response = stack.api.post(
+        "/api/v1/tasks", json={"delay_seconds": 60, "target_url": stack.target.url("/ok")}
+    )
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "backend_unavailable"
+    items = stack.dynamodb.scan(TableName=stack.table)["Items"]
+    assert [item["pk"]["S"] for item in items] == [first["task_id"]]
+    assert client.create_schedule.call_count == 1
 
 
 def test_ledger_deleted_mid_flight_does_not_stop_the_delivery(

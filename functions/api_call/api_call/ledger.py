@@ -1,7 +1,7 @@
 """API_CALL_LAMBDA's ledger glue: one recorder per container, built on first use.
 
 No ``LEDGER_TABLE_NAME``: no ledger (``recorder()`` is None) and the handler delivers as
-before. The recorder's boto3 client is created on the first write, not at import.
+before. The recorder's DynamoDB client (botocore) is created on the first write, not at import.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ class DynamoDBLedger:
 
     @property
     def client(self) -> Any:
-        """The boto3 client, built on first use."""
+        """The DynamoDB client, built on first use."""
         return self._client.get()
 
     def put_task(self, task: TaskRecord) -> TaskRecord | None:

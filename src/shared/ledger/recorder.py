@@ -8,7 +8,7 @@ writes the attempt item and the task's new status and last outcome in one transa
 
 A failed ledger write never blocks or repeats a delivery: nothing here raises; a failure
 is logged and counted (``shared.ledger.failures``), and the delivery goes ahead. The
-boto3 client is created on the first write (no boto3 import at init).
+DynamoDB client (botocore) is created on the first write (no AWS SDK import at init).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class AttemptRecorder:
     region
         Region of the lazily built client.
     client
-        A boto3 ``dynamodb`` client (tests inject one).
+        A ``dynamodb`` client (tests inject one).
     """
 
     def __init__(
@@ -70,7 +70,7 @@ class AttemptRecorder:
 
     @property
     def client(self) -> Any:
-        """The boto3 client, built on first use."""
+        """The DynamoDB client, built on first use."""
         return self._client.get()
 
     def _expires(self, moment: datetime) -> int:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from mypy_boto3_scheduler.literals import ActionAfterCompletionType
     from mypy_boto3_scheduler.type_defs import TargetTypeDef
 
+    from shared.scheduling.planning import PlannedTask
     from shared.settings import Settings
 
 _DETAIL_WORKERS = 8
@@ -93,6 +95,7 @@ class EventBridgeScheduler:
         self._client = client
         self._client_lock = threading.Lock()
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._arn_prefix = ""  # learned from the first CreateSchedule answer
 
     @classmethod
     def from_settings(
@@ -140,6 +143,18 @@ class EventBridgeScheduler:
 
     def create_one_time(self, spec: OneTimeTaskSpec) -> ScheduledTask:
         """Create an ``at()`` schedule (to the second) that deletes itself after it ran."""
+        return self.submit(self.plan_one_time(spec))
+
+    def create_recurring(self, spec: RecurringTaskSpec) -> ScheduledTask:
+        """Create a ``cron()``/``rate()`` schedule evaluated in the task's time zone.
+
+        A ``rate()`` schedule gets an explicit ``StartDate``: its first tick, one period after
+        now (rounded up to the second), the same instant the local backend fires first.
+        """
+        return self.submit(self.plan_recurring(spec))
+
+    def plan_one_time(self, spec: OneTimeTaskSpec) -> PlannedTask:
+        """Validate a one-time ``spec``; return the task ``submit`` creates (no AWS call)."""
         zone = validate_timezone(spec.timezone)
         run_at = validate_run_at(spec.run_at, now=self._clock())
         expression, timezone = at_expression(run_at, zone)
@@ -151,14 +166,10 @@ class EventBridgeScheduler:
             nonce=new_nonce(),
             request_fingerprint=spec_fingerprint(spec),
         )
-        return self._create(task_id, expression, timezone, "DELETE", target_input, spec)
+        return self._plan(_Submission(task_id, expression, timezone, "DELETE", target_input, spec))
 
-    def create_recurring(self, spec: RecurringTaskSpec) -> ScheduledTask:
-        """Create a ``cron()``/``rate()`` schedule evaluated in the task's time zone.
-
-        A ``rate()`` schedule gets an explicit ``StartDate``: its first tick, one period after
-        now (rounded up to the second), the same instant the local backend fires first.
-        """
+    def plan_recurring(self, spec: RecurringTaskSpec) -> PlannedTask:
+        """Validate a recurring ``spec``; return the task ``submit`` creates (no AWS call)."""
         zone = validate_timezone(spec.timezone)
         parsed = parse_schedule_expression(spec.expression)
         task_id = new_task_id(spec.name_prefix, spec.client_token)
@@ -174,26 +185,45 @@ class EventBridgeScheduler:
             from shared.scheduling.cron import rate_start_date  # APScheduler: only when asked
 
             start = rate_start_date(self._clock(), parsed.interval_seconds)
-        return self._create(
+        submission = _Submission(
             task_id, parsed.expression, zone.key, "NONE", target_input, spec, start_date=start
         )
+        return self._plan(submission)
 
-    def _create(
-        self,
-        task_id: str,
-        expression: str,
-        timezone: str,
-        after_completion: ActionAfterCompletionType,
-        target_input: str,
-        spec: OneTimeTaskSpec | RecurringTaskSpec,
-        *,
-        start_date: datetime | None = None,
-    ) -> ScheduledTask:
-        starts: dict[str, Any] = {} if start_date is None else {"StartDate": start_date}
+    def _plan(self, submission: _Submission) -> PlannedTask:
+        """The task as ``submit`` will return it; its ARN once one create has shown this
+        group's ARN prefix (``""`` before)."""
+        starts: dict[str, Any] = (
+            {} if submission.start_date is None else {"StartDate": submission.start_date}
+        )
+        prefix = self._arn_prefix
+        schedule = {
+            "Name": submission.task_id,
+            "Arn": prefix + submission.task_id if prefix else "",
+            "ScheduleExpression": submission.expression,
+            "ScheduleExpressionTimezone": submission.timezone,
+            "State": "ENABLED",
+            "Target": {"Input": submission.target_input},
+            "CreationDate": self._clock(),
+            **starts,
+        }
+        from shared.scheduling.planning import PlannedTask  # first create, not API init
+
+        return PlannedTask(schedule_to_task(schedule, now=self._clock()), submission)
+
+    def submit(self, plan: PlannedTask) -> ScheduledTask:
+        """Create the planned schedule; return the planned task with its ARN, or the
+        existing task when the same ``client_token`` request made it already (``replayed``);
+        ``TaskConflictError`` for another request."""
+        submission: _Submission = plan.submission
+        task_id, spec = submission.task_id, submission.spec
+        starts: dict[str, Any] = (
+            {} if submission.start_date is None else {"StartDate": submission.start_date}
+        )
         target: TargetTypeDef = {
             "Arn": self._target_arn,
             "RoleArn": self._role_arn,
-            "Input": target_input,
+            "Input": submission.target_input,
             "RetryPolicy": {
                 "MaximumRetryAttempts": self._retry_attempts,
                 "MaximumEventAgeInSeconds": self._max_event_age_seconds,
@@ -205,10 +235,10 @@ class EventBridgeScheduler:
                 response = self.client.create_schedule(
                     Name=task_id,
                     GroupName=self.group_name,
-                    ScheduleExpression=expression,
-                    ScheduleExpressionTimezone=timezone,
+                    ScheduleExpression=submission.expression,
+                    ScheduleExpressionTimezone=submission.timezone,
                     FlexibleTimeWindow={"Mode": "OFF"},
-                    ActionAfterCompletion=after_completion,
+                    ActionAfterCompletion=submission.after_completion,
                     # random per create: idempotency is by name and request fingerprint
                     ClientToken=uuid.uuid4().hex,
                     State="ENABLED",
@@ -217,17 +247,10 @@ class EventBridgeScheduler:
                 )
         except TaskConflictError:
             return self._existing(task_id, spec)
-        schedule = {
-            "Name": task_id,
-            "Arn": response["ScheduleArn"],
-            "ScheduleExpression": expression,
-            "ScheduleExpressionTimezone": timezone,
-            "State": "ENABLED",
-            "Target": {"Input": target_input},
-            "CreationDate": self._clock(),
-            **starts,
-        }
-        return schedule_to_task(schedule, now=self._clock())
+        arn = str(response["ScheduleArn"])
+        if arn.endswith("/" + task_id):  # every schedule of the group shares this prefix
+            self._arn_prefix = arn[: -len(task_id)]
+        return replace(plan.task, arn=arn)
 
     def _existing(self, task_id: str, spec: OneTimeTaskSpec | RecurringTaskSpec) -> ScheduledTask:
         """The schedule exists: a replay of the same request, or a conflict."""
@@ -292,3 +315,36 @@ def _mapped_errors(action: str, task_id: str | None, group: str) -> Iterator[Non
             f"EventBridge Scheduler is unreachable ({type(exc).__name__})",
             details={"aws_error_code": type(exc).__name__},
         ) from exc
+
+
+class _Submission:
+    """What ``submit`` sends to CreateSchedule for a planned task (a plain class: defining a
+    frozen dataclass at import would cost API init ~1 ms on a loaded machine)."""
+
+    __slots__ = (
+        "after_completion",
+        "expression",
+        "spec",
+        "start_date",
+        "target_input",
+        "task_id",
+        "timezone",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        task_id: str,
+        expression: str,
+        timezone: str,
+        after_completion: ActionAfterCompletionType,
+        target_input: str,
+        spec: OneTimeTaskSpec | RecurringTaskSpec,
+        start_date: datetime | None = None,
+    ) -> None:
+        self.task_id = task_id
+        self.expression = expression
+        self.timezone = timezone
+        self.after_completion = after_completion
+        self.target_input = target_input
+        self.spec = spec
+        self.start_date = start_date

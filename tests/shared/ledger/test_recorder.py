@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +23,7 @@ from shared.ledger.config import LEDGER_ENV_NAMES, LedgerConfig
 from shared.ledger.recorder import DELIVERY_ATTRIBUTES, AttemptRecorder
 from shared.ledger.types import AttemptRecord, excerpt
 from shared.settings import Settings
-from tests.shared.ledger.support import TABLE, create_ledger_table
+from tests.shared.ledger.support import ROOT, TABLE, create_ledger_table
 from tests.support import free_port
 
 REGION = "ap-northeast-2"
@@ -91,6 +93,32 @@ def test_a_closed_port_costs_little_and_raises_nothing(
         "ledger write failed",
         "ledger write failed",
     ]
+
+
+@pytest.mark.timeout(60)
+def test_the_first_write_loads_botocore_but_not_boto3() -> None:
+    """A fresh process records an attempt (refused port): botocore, never boto3/s3transfer."""
+    code = (
+        "import logging, sys\n"
+        "from datetime import UTC, datetime\n"
+        "from shared.ledger.client import make_dynamodb_client\n"
+        "from shared.ledger.config import LedgerConfig\n"
+        "from shared.ledger.recorder import AttemptRecorder\n"
+        f"client = make_dynamodb_client({REGION!r}, endpoint_url='http://127.0.0.1:{free_port()}')\n"
+        "recorder = AttemptRecorder(LedgerConfig('t'), logging.getLogger('x'), client=client)\n"
+        "recorder.start('t', recurring=False, tick='once', now=datetime.now(UTC))\n"
+        "sdk = {'boto3', 'botocore', 's3transfer'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & sdk))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            "PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin",
+            "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
+        },
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    assert done.stdout.strip().splitlines()[-1] == "['botocore']"  # after the metric line
 
 
 def test_the_delivery_path_reads_settings_fields() -> None:
