@@ -22,6 +22,7 @@ from local.backend.attempts import Attempts
 from local.backend.config import EngineConfig
 from local.backend.delivery import Sender
 from local.backend.lanes import Job, Lanes
+from local.backend.recording import LedgerRecorder
 from local.backend.space import prepare_reclaim, reclaim_space
 from local.backend.store import Advance, LocalStore
 from local.backend.wakeup import WakeListener
@@ -38,15 +39,26 @@ class Engine:
     """Fires due runs from ``store`` through ``sender`` with per-target concurrency."""
 
     def __init__(
-        self, store: LocalStore, sender: Sender, advance: Advance, config: EngineConfig
+        self,
+        store: LocalStore,
+        sender: Sender,
+        advance: Advance,
+        config: EngineConfig,
+        ledger: LedgerRecorder | None = None,
     ) -> None:
         self.store = store
         self.config = config
+        self.ledger = ledger
         self._sender = sender
         self._advance = advance
         self.lanes = Lanes(config.host_limits, config.workers)
         self._attempts = Attempts(
-            store, sender, config, completed=self._completed, retry_queued=self._wake_soon
+            store,
+            sender,
+            config,
+            completed=self._completed,
+            retry_queued=self._wake_soon,
+            ledger=ledger,
         )
         self._stopping = threading.Event()
         self._ready = threading.Event()
@@ -169,7 +181,7 @@ class Engine:
                     continue
                 if time.monotonic() >= vacuum_at:
                     vacuum_at = time.monotonic() + VACUUM_EVERY_SECONDS
-                    reclaim_space(self.store)
+                    self.housekeeping()
                 pause = self._sleep_for(due)
                 self._planned_wake = time.time() + pause
                 with contextlib.suppress(TimeoutError):
@@ -177,6 +189,12 @@ class Engine:
             except Exception:  # keep firing whatever one iteration hit
                 logger.exception("local dispatcher iteration failed")
                 await asyncio.sleep(self.config.poll_seconds)
+
+    def housekeeping(self) -> None:
+        """Once a minute: purge ledger history past ``LEDGER_RETENTION_DAYS``, give space back."""
+        if self.ledger is not None:
+            self.ledger.purge()
+        reclaim_space(self.store)
 
     def _claim(self) -> int:
         room = min(CLAIM_BATCH, MAX_BACKLOG - self.lanes.pending)

@@ -2,7 +2,9 @@
 
 Validation goes through ``shared.scheduling.validation``, so one input gives the same domain
 error here as on EventBridge. One-time tasks are deleted once they fire (EventBridge's
-``ActionAfterCompletion=DELETE``); recurring tasks stay until cancelled.
+``ActionAfterCompletion=DELETE``); recurring tasks stay until cancelled. The record of tasks
+and attempts is the ledger (``self.ledger``, written by the engine through
+``self.recorder``); the API reads it through ``shared.ledger.scheduler.LedgeredScheduler``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from local.backend import dead_letters
 from local.backend.config import EngineConfig
 from local.backend.delivery import Sender, as_sender
 from local.backend.engine import Engine
+from local.backend.ledger import SQLiteLedger
+from local.backend.recording import LedgerRecorder
 from local.backend.records import TaskRow
 from local.backend.roles import EngineRole
 from local.backend.store import LocalStore
@@ -81,7 +85,12 @@ class LocalScheduler:
         self.group = group
         self._clock = clock
         self._triggers = TriggerCache(self.config.max_event_age_seconds, clock)
-        self.engine = Engine(self.store, as_sender(deliver), self._triggers.advance, self.config)
+        days = self.config.ledger_retention_days
+        self.ledger = SQLiteLedger(self.store, days, clock=self._now)
+        self.recorder = LedgerRecorder(self.store, days, clock=self._now)
+        self.engine = Engine(
+            self.store, as_sender(deliver), self._triggers.advance, self.config, self.recorder
+        )
         self._lock = ExclusiveLock(state_dir / "engine.lock")
         self._role = EngineRole(self._lock, self.engine, self.config.poll_seconds)
 
@@ -199,17 +208,20 @@ class LocalScheduler:
         return [dead_letters.dead_letter_public(letter) for letter in letters], token
 
     def redrive(self, dead_letter_id: str) -> dict[str, Any]:
-        """Deliver a dead letter again now; ``TaskNotFoundError`` when the id is unknown."""
-        run_id = dead_letters.redrive(
+        """Deliver a dead letter again now (see ``dead_letters.redrive``: the answer, 404, 409)."""
+        redriven = dead_letters.redrive(
             self.store,
             dead_letter_id,
             now=self._clock(),
             max_event_age=self.config.max_event_age_seconds,
         )
         self._role.wake()
-        return {"id": dead_letter_id, "run_id": run_id, "state": "redriven"}
+        return redriven
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
 
     def _created(self, row: TaskRow, spec: OneTimeTaskSpec | RecurringTaskSpec) -> ScheduledTask:
         stored = self.store.insert_task(row)

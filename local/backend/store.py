@@ -21,7 +21,7 @@ from pathlib import Path
 
 from local.backend.catchup import Advance, latest_due_tick
 from local.backend.records import DeadLetter, RunRow, TaskRow
-from local.backend.schema import SCHEMA
+from local.backend.schema import LEDGER_SCHEMA, SCHEMA
 from shared.delivery.event import SCHEDULED_TIME_PLACEHOLDER
 
 __all__ = ["Advance", "LocalStore", "iso"]
@@ -60,7 +60,7 @@ class LocalStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
-        self._db.executescript(SCHEMA + PAGING_INDEXES)
+        self._db.executescript(SCHEMA + PAGING_INDEXES + LEDGER_SCHEMA)
 
     def close(self) -> None:
         """Close the connection."""
