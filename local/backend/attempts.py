@@ -104,14 +104,15 @@ class Attempts:
         run.log.append({"at": started, "status": status, "error": error or "", "message": note})
 
     def _retry(self, run: RunRow, exc: RetryableDeliveryError | None) -> None:
-        status = exc.status if exc is not None else None
+        # A letter's ``status`` is the target's answer of a permanent failure, as on AWS (a
+        # Lambda on-failure record carries none); each attempt's status is in ``attempts``.
         if run.attempt > self.config.retry_max_attempts:
-            self.dead_letter(run, "retries_exhausted", status, "")
+            self.dead_letter(run, "retries_exhausted", None, "")
             return
         wait = self.config.backoff(run.attempt, exc.retry_after_seconds if exc else None)
         due = time.time() + wait
         if due > run.expires_at:
-            self.dead_letter(run, "expired", status, "", "next attempt past the event age")
+            self.dead_letter(run, "expired", None, "", "next attempt past the event age")
             return
         logger.info("task %s: attempt %d failed, retry in %.1f s", run.task_id, run.attempt, wait)
         self.store.retry_run(run, due)

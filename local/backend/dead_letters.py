@@ -153,7 +153,9 @@ def _webhook_id(dl_id: str, stored: str) -> str:
 def dead_letter_public(letter: DeadLetter) -> dict[str, Any]:
     """Return the JSON-ready view of a dead letter (the route's and the command's output).
 
-    Header values that can carry a credential are redacted, as in the delivery logs.
+    Header values that can carry a credential are redacted, as in the delivery logs. Each
+    attempt is ``at`` (start, ISO 8601 UTC), ``status``, ``error`` (the error class the
+    ledger records, as on AWS) and, here only, ``message`` (the delivery core's words).
     """
     call = json.loads(letter.input)
     if isinstance(call.get("headers"), dict):
@@ -161,7 +163,8 @@ def dead_letter_public(letter: DeadLetter) -> dict[str, Any]:
     return {
         "id": letter.dl_id,
         "task_id": letter.task_id,
-        "scheduled_time": iso(letter.scheduled_time),
+        # the tick of a recurring task; "" for a one-time task, as on AWS
+        "scheduled_time": iso(letter.scheduled_time) if "scheduled_time" in call else "",
         "reason": letter.reason,
         "status": letter.status,
         "response_body": letter.response_body,
