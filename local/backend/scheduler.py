@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,28 @@ class LocalScheduler:
         engine, serve against the store and stand by instead of failing.
         """
         self._role.start(shared=shared)
+        self.record_unledgered()
         logger.info("local scheduler started (state in %s)", self.store.path)
+
+    def record_unledgered(self) -> int:
+        """Record in the ledger the tasks a state folder kept from before it had one.
+
+        Returns how many were recorded (none once every task was created with the ledger).
+        """
+        from shared.ledger.scheduler import to_record
+
+        rows = self.store.read(
+            "SELECT t.* FROM tasks AS t LEFT JOIN ledger_tasks AS l USING (task_id)"
+            " WHERE l.task_id IS NULL"
+        )
+        for row in rows:
+            task = TaskRow.from_row(row)
+            fingerprint = input_fingerprint(task.input)  # None: made before fingerprints
+            record = to_record(self._public(task), fingerprint or "")
+            self.ledger.put_task(replace(record, request_fingerprint=fingerprint))
+        if rows:
+            logger.info("%d task(s) from before the ledger recorded in it", len(rows))
+        return len(rows)
 
     def shutdown(self) -> None:
         """Stop firing (in-flight calls get a short grace), close the store, release the lock."""

@@ -19,6 +19,7 @@ from local.backend.recording import LedgerRecorder
 from local.backend.records import DeadLetter
 from local.backend.store import LocalStore
 from shared.delivery.event import ApiCallRequest
+from shared.delivery.signing import webhook_id_for
 from shared.exceptions import InvalidRequestError, TaskConflictError
 from shared.ledger.scheduler import LedgeredScheduler
 from shared.ledger.types import AttemptRecord, TaskRecord
@@ -273,3 +274,21 @@ def test_a_cancelled_task_is_not_redriven(make_scheduler: MakeScheduler) -> None
         local.redrive("dl-1")
     assert [letter["id"] for letter in local.list_dead_letters()] == ["dl-1"]
     assert local.store.read("SELECT count(*) FROM runs")[0][0] == 0
+
+
+def test_tasks_from_before_the_ledger_are_recorded_at_start(
+    receiver: Receiver, make_scheduler: MakeScheduler
+) -> None:
+    old = make_scheduler(start=False)
+    call = ApiCallRequest(target_url=receiver.url("/old"))
+    task = old.create_one_time(OneTimeTaskSpec(call, datetime.now(UTC) + timedelta(hours=1)))
+    old.store.script("DELETE FROM ledger_tasks;")  # as a state folder made before the ledger
+    old.start()
+    recorded = old.ledger.get_task(task.task_id)
+    assert recorded is not None
+    assert (recorded.status, recorded.target_url, recorded.run_at) == (
+        "scheduled", receiver.url("/old"), task.run_at,
+    )  # fmt: skip
+    assert task.call is not None
+    assert recorded.webhook_id == webhook_id_for(task.call)  # what its delivery will carry
+    assert old.record_unledgered() == 0
