@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from local.backend.config import EngineConfig
 from local.backend.delivery import Sender
 from local.backend.lanes import Job
-from local.backend.recording import LedgerRecorder, error_class_of
+from local.backend.recording import LedgerRecorder
 from local.backend.records import DeadLetter, DeadLetterReason, RunRow, run_request_id
 from local.backend.store import LocalStore
 from shared.delivery.event import ApiCallRequest
 from shared.delivery.signing import webhook_id_for
 from shared.exceptions import PermanentDeliveryError, RetryableDeliveryError
-from shared.ledger.types import ONE_TIME_TICK, AttemptRecord, excerpt
+from shared.ledger.types import ONE_TIME_TICK, AttemptRecord, error_class_of, excerpt
 
 logger = logging.getLogger("local")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from local.backend.records import DeadLetter, run_request_id
@@ -170,5 +171,8 @@ def dead_letter_public(letter: DeadLetter) -> dict[str, Any]:
         "response_body": letter.response_body,
         "attempts": letter.attempts,
         "call": call,
-        "dead_lettered_at": iso(letter.created_at),
+        # to the microsecond, as the AWS drain records it
+        "dead_lettered_at": datetime.fromtimestamp(letter.created_at, UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ"
+        ),
     }

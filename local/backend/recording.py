@@ -18,19 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from local.backend.ledger import when
 from local.backend.store import LocalStore
-from shared.exceptions import CallbackSchedulerError
 from shared.ledger.recorder import STATUS_AFTER, AttemptStart
 from shared.ledger.types import AttemptRecord
 
 logger = logging.getLogger("local")
-
-
-def error_class_of(error: BaseException | None) -> str | None:
-    """Return the ``error_class`` API_CALL_LAMBDA records: the core's reason, else the type."""
-    if error is None:
-        return None
-    reason = error.details.get("reason") if isinstance(error, CallbackSchedulerError) else None
-    return str(reason or type(error).__name__)
 
 
 class LedgerRecorder:

@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from tests.shared.ledger.support import ScriptedTarget, scripted_target
 
 pytestmark = pytest.mark.timeout(120)
 OK = b'{"ok":true}'
+DELAY = 3  # seconds; the API refuses a run time less than 1 s ahead (a loaded machine is slow)
 ONE_TIME = ("delivered", "flaky", "gone", "cancelled", "exhausted")
 NOT_OURS = "bm90LW91cnM"  # base64 of "not-ours"
 SHOWN = ("next_run_at", "cancelled_at", "last_attempt_at", "webhook_id")  # present or null
@@ -69,7 +71,7 @@ class Answers:
 def create_all(api: TestClient, target: ScriptedTarget, answers: Answers) -> None:
     for label in ONE_TIME:
         body: dict[str, Any] = {
-            "delay_seconds": 2 if label != "cancelled" else 600,
+            "delay_seconds": DELAY if label != "cancelled" else 600,
             "target_url": target.url(f"/{label}"),
             "name_prefix": "once",
         }
@@ -150,7 +152,7 @@ def read_back(api: TestClient, answers: Answers) -> None:
 
 def replay_body(answers: Answers) -> dict[str, Any]:
     created = answers.created["delivered"]
-    return {"delay_seconds": 2, "target_url": created["target_url"], "name_prefix": "once",
+    return {"delay_seconds": DELAY, "target_url": created["target_url"], "name_prefix": "once",
             "client_token": answers.client_token}  # fmt: skip
 
 
@@ -299,6 +301,9 @@ def normalised(answers: Answers) -> dict[str, Any]:
         steps = tuple((a["status"], a["error"]) for a in dl["attempts"])
         target = dl["call"]["target_url"].rsplit("/", 1)[-1]
         same_task = dl["call"]["task_id"] == dl["task_id"]
+        for when in [dl["dead_lettered_at"], *(a["at"] for a in dl["attempts"])]:
+            assert datetime.fromisoformat(when).utcoffset() == timedelta(0), when  # ISO, UTC
+        assert dl["dead_lettered_at"].endswith("Z")
         return (labels[dl["task_id"]], dl["reason"], dl["status"], dl["response_body"],
                 dl["scheduled_time"], steps, target, same_task)  # fmt: skip
 
