@@ -41,6 +41,7 @@ class Attempts:
         completed: Callable[[int], None],
         retry_queued: Callable[[], None],
         ledger: LedgerRecorder | None = None,
+        ledger_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.sender = sender
@@ -48,10 +49,16 @@ class Attempts:
         self.ledger = ledger
         self._completed = completed
         self._retry_queued = retry_queued
+        self._ledger_queued = ledger_queued  # the engine flushes the ledger's queue soon
 
     def may_start(self, run: RunRow, now: float) -> bool:
         """The one place just before an attempt starts: False drops the run (it is handled)."""
-        if not self.store.run_pending(run.run_id):  # cancelled: no attempt starts after DELETE
+        pending, status = self.store.run_and_ledger_state(run.run_id, run.task_id)
+        if not pending:  # cancelled: no attempt starts after DELETE
+            return False
+        if status == "cancelled":  # marked in the ledger, its run not deleted yet: as on AWS
+            logger.warning("task %s cancelled: not delivered", run.task_id)
+            self._completed(run.run_id)
             return False
         if now > run.expires_at:
             self.dead_letter(run, "expired", None, "", "older than the maximum event age")
@@ -70,10 +77,7 @@ class Attempts:
             self.dead_letter(run, "permanent_failure", None, "")
             return
         ledger = _LedgerAttempt.begin(self.ledger, run, call, now)
-        if ledger is not None and ledger.cancelled:  # marked cancelled, run not deleted yet
-            logger.warning("task %s cancelled: not delivered", run.task_id)
-            self._completed(run.run_id)
-            return
+        self._ledger_queued()
         try:
             result = await self.sender.send(call)
         except RetryableDeliveryError as exc:
@@ -135,7 +139,9 @@ class Attempts:
         )
         self.store.dead_letter_run(run, letter)
         if self.ledger is not None:
-            self.ledger.dead_lettered(run.task_id, now=datetime.now(UTC))
+            now = datetime.now(UTC)
+            self.ledger.dead_lettered_later(run.task_id, now=now, dl_id=letter.dl_id)
+            self._ledger_queued()
         logger.warning(
             "task %s dead-lettered as %s (%s) after %d attempt(s)%s",
             run.task_id,
@@ -160,15 +166,13 @@ class _LedgerAttempt:
         self.started_at = datetime.fromtimestamp(at, UTC)
         self.started = time.perf_counter()
         assert call.task_id is not None
-        start = ledger.start(call.task_id, recurring=self.recurring, tick=self.tick)
-        self.attempt_number = start.attempt_number
-        self.cancelled = start.cancelled
+        self.pending = ledger.begin(call.task_id, recurring=self.recurring, tick=self.tick)
 
     @classmethod
     def begin(
         cls, ledger: LedgerRecorder | None, run: RunRow, call: ApiCallRequest, at: float
     ) -> _LedgerAttempt | None:
-        """Record the start (nothing without a ledger or a task id); see ``cancelled``."""
+        """Queue the start (nothing without a ledger or a task id)."""
         if ledger is None or call.task_id is None:
             return None
         return cls(ledger, run, call, at)
@@ -181,15 +185,16 @@ class _LedgerAttempt:
         error: BaseException | None,
         body: str,
     ) -> None:
-        """Record the attempt's outcome (never raises)."""
+        """Queue the attempt's outcome (never raises)."""
         if attempt is None:
             return
         assert attempt.call.task_id is not None
-        attempt.ledger.finish(
+        attempt.ledger.end(
+            attempt.pending,
             AttemptRecord(
                 task_id=attempt.call.task_id,
                 tick=attempt.tick,
-                attempt_number=attempt.attempt_number,
+                attempt_number=0,  # the number its start gets when written
                 started_at=attempt.started_at,
                 duration_ms=round((time.perf_counter() - attempt.started) * 1000),
                 outcome=outcome,
@@ -199,5 +204,4 @@ class _LedgerAttempt:
                 webhook_id=webhook_id_for(attempt.call),
                 request_id=run_request_id(attempt.run.run_id),
             ),
-            recurring=attempt.recurring,
         )

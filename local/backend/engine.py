@@ -59,6 +59,7 @@ class Engine:
             completed=self._completed,
             retry_queued=self._wake_soon,
             ledger=ledger,
+            ledger_queued=self._flush_soon,
         )
         self._stopping = threading.Event()
         self._ready = threading.Event()
@@ -234,10 +235,15 @@ class Engine:
 
     def _completed(self, run_id: int) -> None:
         self._done.append(run_id)
+        self._flush_soon()
+
+    def _flush_soon(self) -> None:
         if self._flush_handle is None and self._loop is not None:
             self._flush_handle = self._loop.call_later(FLUSH_SECONDS, self._flush)
 
     def _flush(self) -> None:
+        """Delete the delivered runs, then write the ledger's queued writes (apart: a ledger
+        failure must never make a delivered run due again)."""
         self._flush_handle = None
         done, self._done = self._done, []
         if done:
@@ -245,6 +251,8 @@ class Engine:
                 self.store.complete_runs(done)
             except Exception:  # they stay claimed: delivered again after the next start
                 logger.exception("could not record %d delivered run(s)", len(done))
+        if self.ledger is not None:
+            self.ledger.flush()
 
     async def _finish(self) -> None:
         if self._tasks:

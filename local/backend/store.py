@@ -149,6 +149,20 @@ class LocalStore:
         """Return whether the run still exists (False: its task was cancelled)."""
         return bool(self.read("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)))
 
+    def run_and_ledger_state(self, run_id: int, task_id: str) -> tuple[bool, str | None]:
+        """Return whether the run still exists and its task's ledger status, in one read
+        (the status is None when the ledger does not know the task or cannot be read)."""
+        try:
+            row = self.read(
+                "SELECT EXISTS (SELECT 1 FROM runs WHERE run_id = ?),"
+                " (SELECT status FROM ledger_tasks WHERE task_id = ?)",
+                (run_id, task_id),
+            )[0]
+        except sqlite3.OperationalError as exc:  # the ledger's tables: never block a delivery
+            logger.error("ledger read failed (cancel check, task %s): %s", task_id, exc)
+            return self.run_pending(run_id), None
+        return bool(row[0]), row[1]
+
     # --- the engine's side -----------------------------------------------------------------
 
     def next_due(self) -> float | None:
