@@ -292,3 +292,40 @@ def test_tasks_from_before_the_ledger_are_recorded_at_start(
     assert task.call is not None
     assert recorded.webhook_id == webhook_id_for(task.call)  # what its delivery will carry
     assert old.record_unledgered() == 0
+
+
+def test_queued_writes_are_applied_in_order_at_the_flush(store: LocalStore) -> None:
+    ledger, recorder = SQLiteLedger(store, 30), LedgerRecorder(store, 30)
+    ledger.put_task(record("t-1"))
+    store.script(
+        "INSERT INTO dead_letters VALUES ('dl-1', 't-1', 0, '{}', 0, '[]', 'expired', NULL, '', 0)"
+    )
+    for _ in range(2):
+        pending = recorder.begin("t-1", recurring=False, tick="once")
+        recorder.end(pending, attempt("t-1", 0, "retryable"))
+    recorder.dead_lettered_later("t-1", now=T0, dl_id="dl-gone")  # redriven meanwhile
+    assert ledger.get_task("t-1").attempt_count == 0  # type: ignore[union-attr]
+    assert recorder.queued == 5
+    recorder.flush()
+    task = ledger.get_task("t-1")
+    assert task is not None
+    assert (task.status, task.attempt_count) == ("retrying", 2)
+    assert [a.attempt_number for a in ledger.list_attempts("t-1").attempts] == [1, 2]
+    recorder.dead_lettered_later("t-1", now=T0, dl_id="dl-1")  # still listed
+    recorder.flush()
+    assert ledger.get_task("t-1").status == "failed"  # type: ignore[union-attr]
+
+
+def test_a_failing_queued_write_is_logged_and_the_others_are_kept(
+    store: LocalStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    ledger, recorder = SQLiteLedger(store, 30), LedgerRecorder(store, 30)
+    ledger.put_task(record("t-1"))
+    pending = recorder.begin("t-1", recurring=False, tick="once")
+    recorder.end(pending, attempt("t-1", 0, "delivered"))
+    store.script("DROP TABLE ledger_attempts;")
+    with caplog.at_level(logging.ERROR, logger="local"):
+        recorder.flush()
+    assert ledger.get_task("t-1").attempt_count == 1  # type: ignore[union-attr]
+    assert ["finish_attempt" in r.getMessage() for r in caplog.records] == [True]
+    assert recorder.queued == 0
