@@ -44,13 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 found = dead_letters.list_dead_letters(store, task_id=args.task, limit=args.limit)
                 output: object = [dead_letters.dead_letter_public(letter) for letter in found]
             else:
-                run_id = dead_letters.redrive(
+                output = dead_letters.redrive(
                     store,
                     args.id,
                     now=time.time(),
                     max_event_age=float(settings.max_event_age_seconds),
                 )
-                output = {"id": args.id, "run_id": run_id, "state": "redriven"}
                 waker = WakeSender(wake_socket_path(state))
                 waker.send(None)  # a running engine delivers it now
                 waker.close()

@@ -27,6 +27,7 @@ class EngineConfig:
     retry_max_backoff_seconds: float = VARIABLES["local_retry_max_backoff_seconds"].default
     poll_seconds: float = VARIABLES["local_poll_seconds"].default
     host_limits: HostLimits = field(default_factory=HostLimits)
+    ledger_retention_days: int = VARIABLES["ledger_retention_days"].default
     stop_grace_seconds: float = 2.0  # SIGTERM: in-flight calls get this long, then are cut
 
     def backoff(self, attempts_made: int, retry_after: float | None) -> float:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-from local.backend.records import DeadLetter
+from local.backend.records import DeadLetter, run_request_id
 from local.backend.store import LocalStore, iso
+from shared.delivery.event import ApiCallRequest
 from shared.delivery.logs import redact_headers
-from shared.exceptions import InvalidRequestError, TaskNotFoundError
+from shared.delivery.signing import webhook_id_for
+from shared.exceptions import InvalidRequestError, TaskConflictError, TaskNotFoundError
 
 
 def list_dead_letters(
@@ -82,22 +85,45 @@ def _decode_token(token: str) -> tuple[float, str]:
     raise InvalidRequestError("next_token is not one this backend returned")
 
 
-def redrive(store: LocalStore, dl_id: str, *, now: float, max_event_age: float) -> int:
-    """Turn a dead letter back into a run due now (fresh attempts and age); return its run id.
+def redrive(store: LocalStore, dl_id: str, *, now: float, max_event_age: float) -> dict[str, Any]:
+    """Turn a dead letter back into a run due now (fresh attempts and age).
 
     The dead letter is deleted in the same transaction, so re-driving twice is impossible; if
     the run fails again it becomes a new dead letter. The call keeps its task id, so the
-    ``webhook-id`` is the one the receiver saw before.
+    ``webhook-id`` is the one the receiver saw before. In the ledger a ``failed`` one-time
+    task is ``scheduled`` again (then the attempt is recorded like any other), as on AWS.
+
+    Returns
+    -------
+    dict
+        The redrive as the API answers it: ``id``, ``task_id``, ``webhook_id``,
+        ``request_id`` (``local-run-<n>``: the run that delivers it, the id its attempts
+        carry in the ledger) and ``state`` (``redriven``).
 
     Raises
     ------
     TaskNotFoundError
-        When no dead letter has that id.
+        When no dead letter has that id (or it was redriven already).
+    TaskConflictError
+        When its task is ``cancelled``: nothing may be sent.
+    InvalidRequestError
+        When the recorded call cannot be sent (nothing changes).
     """
     with store.transaction() as db:
         row = db.execute("SELECT * FROM dead_letters WHERE dl_id = ?", (dl_id,)).fetchone()
         if row is None:
             raise TaskNotFoundError(f"no dead letter {dl_id!r}", details={"dl_id": dl_id})
+        webhook_id = _webhook_id(dl_id, row["input"])
+        task = db.execute(
+            "SELECT kind, status FROM ledger_tasks WHERE task_id = ?", (row["task_id"],)
+        ).fetchone()
+        if task is not None and task["status"] == "cancelled":
+            raise TaskConflictError(f"task {row['task_id']!r} is cancelled: not redriven")
+        if task is not None and task["kind"] == "one_time" and task["status"] == "failed":
+            db.execute(
+                "UPDATE ledger_tasks SET status = 'scheduled', expires_at = NULL WHERE task_id = ?",
+                (row["task_id"],),
+            )
         db.execute("DELETE FROM dead_letters WHERE dl_id = ?", (dl_id,))
         cursor = db.execute(
             "INSERT INTO runs (task_id, scheduled_time, due_at, expires_at, input)"
@@ -106,13 +132,31 @@ def redrive(store: LocalStore, dl_id: str, *, now: float, max_event_age: float) 
         )
         run_id = cursor.lastrowid
     assert run_id is not None
-    return run_id
+    return {
+        "id": dl_id,
+        "task_id": row["task_id"],
+        "webhook_id": webhook_id,
+        "request_id": run_request_id(run_id),
+        "state": "redriven",
+    }
+
+
+def _webhook_id(dl_id: str, stored: str) -> str:
+    try:
+        return webhook_id_for(ApiCallRequest.from_event(json.loads(stored)))
+    except (InvalidRequestError, ValueError) as exc:
+        reason = exc.message if isinstance(exc, InvalidRequestError) else "not JSON"
+        raise InvalidRequestError(
+            f"dead letter {dl_id!r} holds a call that cannot be sent: {reason}"
+        ) from None
 
 
 def dead_letter_public(letter: DeadLetter) -> dict[str, Any]:
     """Return the JSON-ready view of a dead letter (the route's and the command's output).
 
-    Header values that can carry a credential are redacted, as in the delivery logs.
+    Header values that can carry a credential are redacted, as in the delivery logs. Each
+    attempt is ``at`` (start, ISO 8601 UTC), ``status``, ``error`` (the error class the
+    ledger records, as on AWS) and, here only, ``message`` (the delivery core's words).
     """
     call = json.loads(letter.input)
     if isinstance(call.get("headers"), dict):
@@ -120,11 +164,15 @@ def dead_letter_public(letter: DeadLetter) -> dict[str, Any]:
     return {
         "id": letter.dl_id,
         "task_id": letter.task_id,
-        "scheduled_time": iso(letter.scheduled_time),
+        # the tick of a recurring task; "" for a one-time task, as on AWS
+        "scheduled_time": iso(letter.scheduled_time) if "scheduled_time" in call else "",
         "reason": letter.reason,
         "status": letter.status,
         "response_body": letter.response_body,
         "attempts": letter.attempts,
         "call": call,
-        "dead_lettered_at": iso(letter.created_at),
+        # to the microsecond, as the AWS drain records it
+        "dead_lettered_at": datetime.fromtimestamp(letter.created_at, UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ"
+        ),
     }

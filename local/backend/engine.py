@@ -22,6 +22,7 @@ from local.backend.attempts import Attempts
 from local.backend.config import EngineConfig
 from local.backend.delivery import Sender
 from local.backend.lanes import Job, Lanes
+from local.backend.recording import LedgerRecorder
 from local.backend.space import prepare_reclaim, reclaim_space
 from local.backend.store import Advance, LocalStore
 from local.backend.wakeup import WakeListener
@@ -38,15 +39,27 @@ class Engine:
     """Fires due runs from ``store`` through ``sender`` with per-target concurrency."""
 
     def __init__(
-        self, store: LocalStore, sender: Sender, advance: Advance, config: EngineConfig
+        self,
+        store: LocalStore,
+        sender: Sender,
+        advance: Advance,
+        config: EngineConfig,
+        ledger: LedgerRecorder | None = None,
     ) -> None:
         self.store = store
         self.config = config
+        self.ledger = ledger
         self._sender = sender
         self._advance = advance
         self.lanes = Lanes(config.host_limits, config.workers)
         self._attempts = Attempts(
-            store, sender, config, completed=self._completed, retry_queued=self._wake_soon
+            store,
+            sender,
+            config,
+            completed=self._completed,
+            retry_queued=self._wake_soon,
+            ledger=ledger,
+            ledger_queued=self._flush_soon,
         )
         self._stopping = threading.Event()
         self._ready = threading.Event()
@@ -169,7 +182,7 @@ class Engine:
                     continue
                 if time.monotonic() >= vacuum_at:
                     vacuum_at = time.monotonic() + VACUUM_EVERY_SECONDS
-                    reclaim_space(self.store)
+                    self.housekeeping()
                 pause = self._sleep_for(due)
                 self._planned_wake = time.time() + pause
                 with contextlib.suppress(TimeoutError):
@@ -177,6 +190,12 @@ class Engine:
             except Exception:  # keep firing whatever one iteration hit
                 logger.exception("local dispatcher iteration failed")
                 await asyncio.sleep(self.config.poll_seconds)
+
+    def housekeeping(self) -> None:
+        """Once a minute: purge ledger history past ``LEDGER_RETENTION_DAYS``, give space back."""
+        if self.ledger is not None:
+            self.ledger.purge()
+        reclaim_space(self.store)
 
     def _claim(self) -> int:
         room = min(CLAIM_BATCH, MAX_BACKLOG - self.lanes.pending)
@@ -216,10 +235,15 @@ class Engine:
 
     def _completed(self, run_id: int) -> None:
         self._done.append(run_id)
+        self._flush_soon()
+
+    def _flush_soon(self) -> None:
         if self._flush_handle is None and self._loop is not None:
             self._flush_handle = self._loop.call_later(FLUSH_SECONDS, self._flush)
 
     def _flush(self) -> None:
+        """Delete the delivered runs, then write the ledger's queued writes (apart: a ledger
+        failure must never make a delivered run due again)."""
         self._flush_handle = None
         done, self._done = self._done, []
         if done:
@@ -227,6 +251,8 @@ class Engine:
                 self.store.complete_runs(done)
             except Exception:  # they stay claimed: delivered again after the next start
                 logger.exception("could not record %d delivered run(s)", len(done))
+        if self.ledger is not None:
+            self.ledger.flush()
 
     async def _finish(self) -> None:
         if self._tasks:

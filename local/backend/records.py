@@ -114,3 +114,8 @@ class DeadLetter:
             self.response_body,
             self.created_at,
         )
+
+
+def run_request_id(run_id: int) -> str:
+    """The local stand-in of a Lambda request id: the run (one tick's delivery) it belongs to."""
+    return f"local-run-{run_id}"

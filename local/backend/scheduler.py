@@ -2,7 +2,9 @@
 
 Validation goes through ``shared.scheduling.validation``, so one input gives the same domain
 error here as on EventBridge. One-time tasks are deleted once they fire (EventBridge's
-``ActionAfterCompletion=DELETE``); recurring tasks stay until cancelled.
+``ActionAfterCompletion=DELETE``); recurring tasks stay until cancelled. The record of tasks
+and attempts is the ledger (``self.ledger``, written by the engine through
+``self.recorder``); the API reads it through ``shared.ledger.scheduler.LedgeredScheduler``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,8 @@ from local.backend import dead_letters
 from local.backend.config import EngineConfig
 from local.backend.delivery import Sender, as_sender
 from local.backend.engine import Engine
+from local.backend.ledger import SQLiteLedger
+from local.backend.recording import LedgerRecorder
 from local.backend.records import TaskRow
 from local.backend.roles import EngineRole
 from local.backend.store import LocalStore
@@ -81,7 +86,12 @@ class LocalScheduler:
         self.group = group
         self._clock = clock
         self._triggers = TriggerCache(self.config.max_event_age_seconds, clock)
-        self.engine = Engine(self.store, as_sender(deliver), self._triggers.advance, self.config)
+        days = self.config.ledger_retention_days
+        self.ledger = SQLiteLedger(self.store, days, clock=self._now)
+        self.recorder = LedgerRecorder(self.store, days, clock=self._now)
+        self.engine = Engine(
+            self.store, as_sender(deliver), self._triggers.advance, self.config, self.recorder
+        )
         self._lock = ExclusiveLock(state_dir / "engine.lock")
         self._role = EngineRole(self._lock, self.engine, self.config.poll_seconds)
 
@@ -99,7 +109,28 @@ class LocalScheduler:
         engine, serve against the store and stand by instead of failing.
         """
         self._role.start(shared=shared)
+        self.record_unledgered()
         logger.info("local scheduler started (state in %s)", self.store.path)
+
+    def record_unledgered(self) -> int:
+        """Record in the ledger the tasks a state folder kept from before it had one.
+
+        Returns how many were recorded (none once every task was created with the ledger).
+        """
+        from shared.ledger.scheduler import to_record
+
+        rows = self.store.read(
+            "SELECT t.* FROM tasks AS t LEFT JOIN ledger_tasks AS l USING (task_id)"
+            " WHERE l.task_id IS NULL"
+        )
+        for row in rows:
+            task = TaskRow.from_row(row)
+            fingerprint = input_fingerprint(task.input)  # None: made before fingerprints
+            record = to_record(self._public(task), fingerprint or "")
+            self.ledger.put_task(replace(record, request_fingerprint=fingerprint))
+        if rows:
+            logger.info("%d task(s) from before the ledger recorded in it", len(rows))
+        return len(rows)
 
     def shutdown(self) -> None:
         """Stop firing (in-flight calls get a short grace), close the store, release the lock."""
@@ -199,17 +230,20 @@ class LocalScheduler:
         return [dead_letters.dead_letter_public(letter) for letter in letters], token
 
     def redrive(self, dead_letter_id: str) -> dict[str, Any]:
-        """Deliver a dead letter again now; ``TaskNotFoundError`` when the id is unknown."""
-        run_id = dead_letters.redrive(
+        """Deliver a dead letter again now (see ``dead_letters.redrive``: the answer, 404, 409)."""
+        redriven = dead_letters.redrive(
             self.store,
             dead_letter_id,
             now=self._clock(),
             max_event_age=self.config.max_event_age_seconds,
         )
         self._role.wake()
-        return {"id": dead_letter_id, "run_id": run_id, "state": "redriven"}
+        return redriven
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
 
     def _created(self, row: TaskRow, spec: OneTimeTaskSpec | RecurringTaskSpec) -> ScheduledTask:
         stored = self.store.insert_task(row)

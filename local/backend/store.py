@@ -21,7 +21,7 @@ from pathlib import Path
 
 from local.backend.catchup import Advance, latest_due_tick
 from local.backend.records import DeadLetter, RunRow, TaskRow
-from local.backend.schema import SCHEMA
+from local.backend.schema import LEDGER_SCHEMA, SCHEMA
 from shared.delivery.event import SCHEDULED_TIME_PLACEHOLDER
 
 __all__ = ["Advance", "LocalStore", "iso"]
@@ -60,7 +60,7 @@ class LocalStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
-        self._db.executescript(SCHEMA + PAGING_INDEXES)
+        self._db.executescript(SCHEMA + PAGING_INDEXES + LEDGER_SCHEMA)
 
     def close(self) -> None:
         """Close the connection."""
@@ -148,6 +148,20 @@ class LocalStore:
     def run_pending(self, run_id: int) -> bool:
         """Return whether the run still exists (False: its task was cancelled)."""
         return bool(self.read("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)))
+
+    def run_and_ledger_state(self, run_id: int, task_id: str) -> tuple[bool, str | None]:
+        """Return whether the run still exists and its task's ledger status, in one read
+        (the status is None when the ledger does not know the task or cannot be read)."""
+        try:
+            row = self.read(
+                "SELECT EXISTS (SELECT 1 FROM runs WHERE run_id = ?),"
+                " (SELECT status FROM ledger_tasks WHERE task_id = ?)",
+                (run_id, task_id),
+            )[0]
+        except sqlite3.OperationalError as exc:  # the ledger's tables: never block a delivery
+            logger.error("ledger read failed (cancel check, task %s): %s", task_id, exc)
+            return self.run_pending(run_id), None
+        return bool(row[0]), row[1]
 
     # --- the engine's side -----------------------------------------------------------------
 

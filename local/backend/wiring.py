@@ -32,6 +32,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         retry_max_backoff_seconds=settings.local_retry_max_backoff_seconds,
         poll_seconds=settings.local_poll_seconds,
         host_limits=HostLimits.parse(settings.local_host_concurrency),
+        ledger_retention_days=settings.ledger_retention_days,
     )
 
 

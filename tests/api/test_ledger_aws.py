@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -276,14 +275,16 @@ def test_ledger_down_keeps_a_permanent_failure_dead_lettered(stack: Stack) -> No
     assert len(stack.target.hits("/gone")) == 1
 
 
-def test_the_local_backend_says_it_keeps_no_ledger_yet(tmp_path: Path) -> None:
-    settings = make_settings(scheduler_backend="local", local_state_dir=str(tmp_path))
+def test_with_the_ledger_off_attempts_and_status_say_so(aws: object) -> None:
+    """``sam local`` runs with LEDGER_TABLE_NAME empty: no ledger to read (both backends keep
+    one otherwise; tests/contract/test_ledger_parity.py)."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    with TestClient(create_app(settings), headers=headers) as local:
-        task = local.post("/api/v1/tasks", json={"delay_seconds": 600}).json()
-        attempts = local.get(f"/api/v1/tasks/{task['task_id']}/attempts")
+    with TestClient(create_app(make_settings()), headers=headers) as api:
+        task = api.post("/api/v1/tasks", json={"delay_seconds": 600}).json()
+        attempts = api.get(f"/api/v1/tasks/{task['task_id']}/attempts")
         assert attempts.status_code == 400
         assert attempts.json()["code"] == "invalid_request"
-        by_status = local.get("/api/v1/tasks", params={"status": "scheduled"})
+        assert "LEDGER_TABLE_NAME" in attempts.json()["message"]
+        by_status = api.get("/api/v1/tasks", params={"status": "scheduled"})
         assert by_status.status_code == 422
-        assert local.get("/api/v1/tasks").status_code == 200
+        assert api.get("/api/v1/tasks").status_code == 200

@@ -1,4 +1,5 @@
-"""Two API apps, one per backend (EventBridge on moto, the local SQLite engine), module-wide."""
+"""Two API apps, one per backend, module-wide: EventBridge with the DynamoDB ledger (moto), and
+the local SQLite engine with its SQLite ledger."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from moto import mock_aws
 
 from api_app.app import create_app
 from tests.api.conftest import GROUP, REGION, TOKEN, make_settings
+from tests.shared.ledger.support import create_ledger_table
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -39,8 +41,9 @@ def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
     try:
         with mock_aws():
             boto3.client("scheduler", region_name=REGION).create_schedule_group(Name=GROUP)
+            table = create_ledger_table(boto3.client("dynamodb", region_name=REGION))
             auth = {"Authorization": f"Bearer {TOKEN}"}
-            eventbridge_app = create_app(make_settings())
+            eventbridge_app = create_app(make_settings(ledger_table_name=table))
             local_app = create_app(
                 make_settings(scheduler_backend="local", local_state_dir=str(state))
             )

@@ -98,6 +98,9 @@ class Side:
         self.client = client
         self.prefix = prefix
         self.ids: list[str] = []
+        # ``at(...)`` of tasks made with ``delay_seconds``: each backend adds the delay to its
+        # own clock, so two creates a moment apart may straddle a second
+        self.relative: set[str] = set()
 
     def send(self, operation: str, argument: Any) -> tuple[int, Any]:
         if operation == "create":
@@ -111,6 +114,8 @@ class Side:
             response = self.client.post(TASKS, json=body)
             if response.status_code == 201:
                 self.ids.append(response.json()["task_id"])
+            if response.status_code in (200, 201) and "delay_seconds" in body:
+                self.relative.add(response.json()["schedule_expression"])
         elif operation in ("get", "cancel"):
             task_id = self._task_id(argument)
             method = self.client.get if operation == "get" else self.client.delete
@@ -131,6 +136,8 @@ class Side:
         for index, task_id in enumerate(self.ids):
             text = text.replace(task_id, f"<task {index}>")
         text = text.replace(self.prefix, "<prefix>")
+        for expression in self.relative:
+            text = text.replace(expression, "at(<now + delay>)")
         return text
 
 

@@ -80,10 +80,16 @@ def test_cancelled_task_never_fires(api: Server, target: Receiver) -> None:
     api.create(delay_seconds=2, target_url=target.url(kept))
     task = api.create(delay_seconds=2, target_url=target.url(dropped))
     assert api.client.delete(f"/api/v1/tasks/{task['task_id']}").status_code == 204
-    assert api.client.get(f"/api/v1/tasks/{task['task_id']}").status_code == 404
+    cancelled = api.client.get(f"/api/v1/tasks/{task['task_id']}")  # the ledger keeps it
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["cancelled_at"] is not None
     assert len(target.wait_for(1, timeout=5, path=kept)) == 1
     time.sleep(0.5)
     assert target.arrivals(dropped) == []
+    assert api.client.get(f"/api/v1/tasks/{task['task_id']}").json()["attempt_count"] == 0
+    again = api.client.delete(f"/api/v1/tasks/{task['task_id']}")  # ended: nothing to cancel
+    assert again.status_code == 404
 
 
 def test_503_twice_then_200_is_delivered_on_the_third_attempt(
@@ -116,12 +122,30 @@ def test_always_failing_is_dead_lettered_and_redrive_delivers(
     assert letter["reason"] == "retries_exhausted"
     assert [a["status"] for a in letter["attempts"]] == [500, 500, 500]
     assert len(target.arrivals(path)) == 3
+    assert api.client.get(f"/api/v1/tasks/{task['task_id']}").json()["status"] == "failed"
     # The target has recovered (its script is used up): re-drive delivers it once.
     redriven = api.client.post(f"/api/v1/dead-letters/{letter['id']}/redrive")
     assert redriven.status_code == 202, redriven.text
+    answer = redriven.json()
+    assert set(answer) == {"id", "task_id", "webhook_id", "request_id", "state"}
+    assert (answer["id"], answer["task_id"], answer["state"]) == (
+        letter["id"], task["task_id"], "redriven",
+    )  # fmt: skip
+    assert answer["webhook_id"] == task["webhook_id"]
+    assert answer["request_id"].startswith("local-run-")
     assert len(target.wait_for(4, timeout=5, path=path)) == 4
+    assert target.arrivals(path)[3].headers["webhook-id"] == task["webhook_id"]
     time.sleep(0.5)
     assert len(target.arrivals(path)) == 4
+    after = api.client.get(f"/api/v1/tasks/{task['task_id']}").json()
+    assert (after["status"], after["attempt_count"], after["last_http_status"]) == (
+        "delivered", 4, 200,
+    )  # fmt: skip
+    attempts = api.client.get(f"/api/v1/tasks/{task['task_id']}/attempts").json()["data"]
+    assert [(a["attempt_number"], a["outcome"], a["http_status"]) for a in attempts] == [
+        (1, "retryable", 500), (2, "retryable", 500), (3, "retryable", 500),
+        (4, "delivered", 200),
+    ]  # fmt: skip
     assert (
         api.client.get("/api/v1/dead-letters", params={"task_id": task["task_id"]}).json()["data"]
         == []

@@ -28,17 +28,21 @@ async def backend_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
         return
     # Imported only here: production code (eventbridge backend) never loads the local adapter.
     from local.backend import LocalScheduler
+    from shared.ledger.scheduler import LedgeredScheduler
 
     engine = LocalScheduler.from_settings(settings)
     # Several server processes (uvicorn --workers N) share the state folder: one runs the
     # engine, the others serve against the same store and stand by to take over.
     engine.start(shared=True)
-    app.state.task_scheduler = engine
+    app.state.local_scheduler = engine
+    # The same ledger semantics as on AWS: schedules are the mechanism, the ledger the record.
+    app.state.task_scheduler = LedgeredScheduler(engine, engine.ledger)
     try:
         yield
     finally:
         engine.shutdown()
         app.state.task_scheduler = None
+        app.state.local_scheduler = None
 
 
 @asynccontextmanager

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from api_app.models import ApiModel
 
@@ -28,6 +30,19 @@ class DeadLetterPublic(ApiModel):
     attempts: list[AttemptPublic]
     call: dict[str, Any]
     dead_lettered_at: str
+
+
+class RedrivePublic(ApiModel):
+    """A dead letter sent again (both backends answer this, with 202)."""
+
+    id: str
+    task_id: str
+    webhook_id: str = Field(description="The webhook-id of the fresh attempt (as before).")
+    request_id: str | None = Field(
+        description="AWS: the request id of ApiCallFunction's asynchronous invocation; "
+        "local: local-run-<n>, the run that delivers it. Its attempts carry the same id."
+    )
+    state: Literal["redriven"]
 
 
 class DeadLettersPublic(ApiModel):

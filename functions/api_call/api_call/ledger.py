@@ -17,7 +17,7 @@ from shared.delivery.signing import webhook_id_for
 from shared.exceptions import CallbackSchedulerError
 from shared.ledger.config import LedgerConfig
 from shared.ledger.recorder import AttemptRecorder, AttemptStart
-from shared.ledger.types import ONE_TIME_TICK, AttemptRecord, excerpt
+from shared.ledger.types import ONE_TIME_TICK, AttemptRecord, error_class_of, excerpt
 
 _recorders: dict[tuple[str, int, str], AttemptRecorder] = {}
 
@@ -70,12 +70,6 @@ class Attempt:
     ) -> None:
         """Record the attempt's outcome (never raises)."""
         assert self.call.task_id is not None
-        error_class = None
-        if error is not None:
-            reason = (
-                error.details.get("reason") if isinstance(error, CallbackSchedulerError) else None
-            )
-            error_class = str(reason or type(error).__name__)
         self.ledger.finish(
             AttemptRecord(
                 task_id=self.call.task_id,
@@ -85,7 +79,7 @@ class Attempt:
                 duration_ms=round((time.perf_counter() - self.started) * 1000),
                 outcome=outcome,
                 http_status=http_status,
-                error_class=error_class,
+                error_class=error_class_of(error),
                 response_excerpt=excerpt(response_body),
                 webhook_id=webhook_id_for(self.call),
                 request_id=self.request_id,

@@ -1,6 +1,7 @@
 """A scheduling backend with a ledger: schedules are the mechanism, the ledger the record.
 
-``LedgeredScheduler`` wraps any ``TaskScheduler`` (the EventBridge adapter on AWS):
+``LedgeredScheduler`` wraps any ``TaskScheduler`` (the EventBridge adapter with the DynamoDB
+ledger on AWS; the local adapter with its SQLite ledger on a laptop):
 
 - **create**: with a ``client_token`` the task id is known in advance, so the ledger is
   asked first — the same request gives the recorded task back (``replayed``; the API
@@ -67,6 +68,10 @@ class LedgeredScheduler:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
+        # Inline on the API's event loop only when both sides are (the local SQLite ones).
+        self.nonblocking = bool(
+            getattr(inner, "nonblocking", False) and getattr(ledger, "nonblocking", False)
+        )
 
     def create_one_time(self, spec: OneTimeTaskSpec) -> ScheduledTask:
         """Create the schedule and record the task (see the module docstring)."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from shared.exceptions import CallbackSchedulerError
+
 TaskStatus = Literal[
     "scheduled", "delivering", "retrying", "delivered", "failed", "cancelled", "active"
 ]
@@ -110,3 +112,22 @@ def excerpt(text: str, limit: int = MAX_RESPONSE_EXCERPT_BYTES) -> str:
         The prefix that fits.
     """
     return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def error_class_of(error: BaseException | None) -> str | None:
+    """Return an attempt's ``error_class``: the delivery core's reason, else the error's type.
+
+    Parameters
+    ----------
+    error
+        What the attempt raised (None: it was delivered).
+
+    Returns
+    -------
+    str or None
+        ``target_not_allowed``, ``ConnectTimeoutError``, ``RetryableDeliveryError``...
+    """
+    if error is None:
+        return None
+    reason = error.details.get("reason") if isinstance(error, CallbackSchedulerError) else None
+    return str(reason or type(error).__name__)

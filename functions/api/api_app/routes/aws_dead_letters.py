@@ -12,10 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from api_app.calls import call_backend
-from api_app.dead_letter_models import DeadLettersPublic, dead_letters_public
+from api_app.dead_letter_models import DeadLettersPublic, RedrivePublic, dead_letters_public
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
-from api_app.models import ApiModel
 from shared.exceptions import ConfigurationError
 from shared.scheduling.validation import validate_task_id
 
@@ -24,16 +23,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: ERROR_RESPONSES[422] | {"description": "No such dead letter"},
     409: ERROR_RESPONSES[422] | {"description": "Its task is cancelled"},
 }
-
-
-class AwsRedrivePublic(ApiModel):
-    """A dead letter handed to ApiCallFunction again (an asynchronous invocation)."""
-
-    id: str
-    task_id: str
-    webhook_id: str
-    request_id: str
-    state: str
 
 
 def get_dead_letters(request: Request) -> Any:
@@ -77,7 +66,7 @@ async def list_dead_letters(
 )
 async def redrive_dead_letter(
     dead_letter_id: Annotated[str, Path(max_length=128)], letters: DeadLettersDep
-) -> AwsRedrivePublic:
+) -> RedrivePublic:
     """Send a dead-lettered call again now (same ``webhook-id``); it leaves the list."""
     result = await call_backend(letters, letters.redrive, dead_letter_id)
-    return AwsRedrivePublic.model_validate(result)
+    return RedrivePublic.model_validate(result)

@@ -1,4 +1,7 @@
-"""Dead letters of the local backend: list them, re-drive one (SCHEDULER_BACKEND=local)."""
+"""Dead letters of the local backend: list them, re-drive one (SCHEDULER_BACKEND=local).
+
+The same paths, list and redrive shapes and error codes as ``api_app.routes.aws_dead_letters``.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from api_app.dead_letter_models import DeadLettersPublic, dead_letters_public
+from api_app.dead_letter_models import DeadLettersPublic, RedrivePublic, dead_letters_public
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
-from api_app.models import ApiModel
 from local.backend import LocalScheduler
 from shared.exceptions import ConfigurationError
 from shared.scheduling.validation import validate_task_id
@@ -17,21 +19,14 @@ from shared.scheduling.validation import validate_task_id
 # Included without a prefix by api_app.backend, so the full path is here.
 router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters (local)"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: ERROR_RESPONSES[422] | {"description": "No such dead letter"}
+    404: ERROR_RESPONSES[422] | {"description": "No such dead letter"},
+    409: ERROR_RESPONSES[422] | {"description": "Its task is cancelled"},
 }
-
-
-class RedrivePublic(ApiModel):
-    """A dead letter queued for delivery now."""
-
-    id: str
-    run_id: int
-    state: str
 
 
 def get_local_scheduler(request: Request) -> LocalScheduler:
     """Return the running local backend."""
-    scheduler = getattr(request.app.state, "task_scheduler", None)
+    scheduler = getattr(request.app.state, "local_scheduler", None)
     if not isinstance(scheduler, LocalScheduler):
         raise ConfigurationError("dead letters are only kept by the local backend")
     return scheduler

@@ -26,8 +26,8 @@ async def list_attempts(
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> AttemptsPublic:
     """Page through a task's attempts: tick, attempt number, outcome, status, response."""
-    if not isinstance(scheduler, LedgeredScheduler):
-        raise InvalidRequestError("this backend keeps no ledger of attempts (yet)")
+    if not isinstance(scheduler, LedgeredScheduler):  # only EventBridge with the ledger off
+        raise InvalidRequestError("the ledger is off (LEDGER_TABLE_NAME is empty): no attempts")
     page = await call_backend(
         scheduler, scheduler.attempts, task_id, page_size=limit, next_token=next_token
     )

@@ -92,8 +92,8 @@ async def list_tasks(
 ) -> TasksPublic:
     """List tasks, one page at a time, optionally only ids starting with ``prefix``."""
     by_status = {} if status is None else {"status": status}
-    if status is not None and not isinstance(scheduler, LedgeredScheduler):
-        raise InvalidFieldError("status: this backend keeps no ledger to filter by status")
+    if status is not None and not isinstance(scheduler, LedgeredScheduler):  # the ledger is off
+        raise InvalidFieldError("status: the ledger is off (LEDGER_TABLE_NAME is empty)")
     page = await call_backend(
         scheduler,
         scheduler.list,
