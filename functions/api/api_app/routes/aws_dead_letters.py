@@ -16,10 +16,11 @@ from api_app.dead_letter_models import DeadLettersPublic, dead_letters_public
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
 from api_app.models import ApiModel
+from api_app.routing import DeclaredRoute
 from shared.exceptions import ConfigurationError
 from shared.scheduling.validation import validate_task_id
 
-router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"])
+router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"], route_class=DeclaredRoute)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: ERROR_RESPONSES[422] | {"description": "No such dead letter"},
     409: ERROR_RESPONSES[422] | {"description": "Its task is cancelled"},

@@ -11,6 +11,7 @@ from pydantic import Field
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
 from api_app.models import ApiModel
+from api_app.routing import DeclaredRoute
 from api_app.service import utc_now
 from shared.scheduling.validation import (
     MAX_PREVIEW_COUNT,
@@ -18,7 +19,7 @@ from shared.scheduling.validation import (
     validate_timezone,
 )
 
-router = APIRouter(tags=["tasks"], dependencies=[ClientAuth])
+router = APIRouter(tags=["tasks"], dependencies=[ClientAuth], route_class=DeclaredRoute)
 
 
 class FireTimePublic(ApiModel):

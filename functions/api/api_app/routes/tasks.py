@@ -18,6 +18,7 @@ from api_app.models import (
     TasksPublic,
     TaskStatus,
 )
+from api_app.routing import DeclaredRoute
 from api_app.service import quick_start_spec, to_public, to_task_spec, utc_now
 from shared.exceptions import InvalidFieldError
 from shared.ledger.scheduler import LedgeredScheduler
@@ -27,7 +28,9 @@ from shared.scheduling.types import OneTimeTaskSpec
 
 TaskId = Annotated[str, Path(min_length=1, max_length=MAX_TASK_ID_LENGTH, pattern=NAME_PATTERN)]
 
-router = APIRouter(prefix="/tasks", tags=["tasks"], dependencies=[ClientAuth])
+router = APIRouter(
+    prefix="/tasks", tags=["tasks"], dependencies=[ClientAuth], route_class=DeclaredRoute
+)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: ERROR_RESPONSES[422] | {"description": "No such task"}
 }
