@@ -4,9 +4,10 @@ Cold start (``bench/cold_start.py``): importing ``api_app.main`` builds the app,
 imports APScheduler (cron/rate translation: only when a task is created from a rate or a
 preview is asked for) nor builds our pydantic models' own validators (``defer_build``: on
 first use), nor builds any route's request handling a second time (``DeclaredRoute``:
-FastAPI builds it for the app's inclusion of the route, on the first request). The first
+FastAPI builds it for the app's inclusion of the route, on the first request), nor imports
+the ledger (``PendingLedger``: wired on the first request that needs the backend). The first
 preview then works and loads APScheduler and its model; serving it and the OpenAPI document
-build no declared route either.
+build no declared route either, and load no ledger module.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+from api_app.ledger import PendingLedger
+from shared.ledger.scheduler import LedgeredScheduler
+from tests.api.ledger_fixtures import Stack, stack_fixture  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +44,9 @@ def state():
     return {"apscheduler": any(m.split(".")[0] == "apscheduler" for m in sys.modules),
             "built": sorted(m.__name__ for m in MODELS if m.__pydantic_complete__),
             "routes": sorted({type(route).__name__ for route in ROUTES}),
-            "routes_built": sorted(route.name for route in ROUTES if route.built)}
+            "routes_built": sorted(route.name for route in ROUTES if route.built),
+            "ledger": sorted(m for m in sys.modules if m.startswith("shared.ledger")),
+            "backend": type(api_app.main.app.state.task_scheduler).__name__}
 
 result = {"after_import": state()}
 from fastapi.testclient import TestClient
@@ -83,7 +91,8 @@ def test_import_defers_apscheduler_and_model_builds_until_first_use() -> None:
         timeout=60,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    declared = {"routes": ["DeclaredRoute"], "routes_built": []}
+    declared: dict[str, object] = {"routes": ["DeclaredRoute"], "routes_built": []}
+    declared |= {"ledger": [], "backend": "PendingLedger"}
     assert result["after_import"] == {"apscheduler": False, "built": []} | declared
     status, body = result["preview"]
     assert status == 200, body
@@ -94,4 +103,23 @@ def test_import_defers_apscheduler_and_model_builds_until_first_use() -> None:
     preview_loaded = {"apscheduler": True, "built": ["SchedulePreviewPublic"]}
     assert result["after_preview"] == preview_loaded | declared
     assert result["openapi_paths"] == 9
-    assert result["after_openapi"]["routes_built"] == []
+    assert result["after_openapi"] == preview_loaded | declared
+
+
+def test_the_ledger_is_wired_by_the_first_request_that_needs_the_backend(stack: Stack) -> None:
+    app: Any = stack.api.app
+    pending = app.state.task_scheduler
+    assert isinstance(pending, PendingLedger)
+    assert stack.api.get("/health").status_code == 200
+    assert not pending.built
+    created = stack.create(target_url=stack.target.url("/ok"), delay_seconds=300)
+    assert pending.built
+    ledgered = pending.scheduler()
+    assert isinstance(ledgered, LedgeredScheduler)
+    assert ledgered is pending.scheduler()
+    assert ledgered.inner is pending.inner
+    recorded = ledgered.ledger.get_task(created["task_id"])
+    assert recorded is not None
+    assert recorded.status == "scheduled"
+    listed = stack.api.get("/api/v1/tasks", params={"status": "scheduled"})
+    assert [task["task_id"] for task in listed.json()["data"]] == [created["task_id"]]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from api_app.models import ApiModel
-from shared.ledger.types import AttemptPage
+
+if TYPE_CHECKING:  # the ledger's records load with the ledger, on first use
+    from shared.ledger.types import AttemptPage
 
 
 class AttemptPublic(ApiModel):

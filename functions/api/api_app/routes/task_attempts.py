@@ -13,7 +13,6 @@ from api_app.history import AttemptsPublic, to_attempts_public
 from api_app.routes.tasks import NOT_FOUND, TaskId
 from api_app.routing import DeclaredRoute
 from shared.exceptions import InvalidRequestError
-from shared.ledger.scheduler import LedgeredScheduler
 from shared.scheduling.port import MAX_PAGE_SIZE
 
 router = APIRouter(
@@ -29,6 +28,8 @@ async def list_attempts(
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> AttemptsPublic:
     """Page through a task's attempts: tick, attempt number, outcome, status, response."""
+    from shared.ledger.scheduler import LedgeredScheduler  # not at cold start
+
     if not isinstance(scheduler, LedgeredScheduler):
         raise InvalidRequestError("this backend keeps no ledger of attempts (yet)")
     page = await call_backend(

@@ -21,7 +21,6 @@ from api_app.models import (
 from api_app.routing import DeclaredRoute
 from api_app.service import quick_start_spec, to_public, to_task_spec, utc_now
 from shared.exceptions import InvalidFieldError
-from shared.ledger.scheduler import LedgeredScheduler
 from shared.scheduling.names import MAX_TASK_ID_LENGTH, NAME_PATTERN
 from shared.scheduling.port import MAX_PAGE_SIZE
 from shared.scheduling.types import OneTimeTaskSpec
@@ -95,6 +94,8 @@ async def list_tasks(
 ) -> TasksPublic:
     """List tasks, one page at a time, optionally only ids starting with ``prefix``."""
     by_status = {} if status is None else {"status": status}
+    from shared.ledger.scheduler import LedgeredScheduler  # not at cold start
+
     if status is not None and not isinstance(scheduler, LedgeredScheduler):
         raise InvalidFieldError("status: this backend keeps no ledger to filter by status")
     page = await call_backend(
