@@ -5,9 +5,10 @@ imports APScheduler (cron/rate translation: only when a task is created from a r
 preview is asked for) nor builds our pydantic models' own validators (``defer_build``: on
 first use), nor builds any route's request handling a second time (``DeclaredRoute``:
 FastAPI builds it for the app's inclusion of the route, on the first request), nor imports
-the ledger (``PendingLedger``: wired on the first request that needs the backend). The first
-preview then works and loads APScheduler and its model; serving it and the OpenAPI document
-build no declared route either, and load no ledger module.
+the backend (``PendingBackend``: the EventBridge adapter, the ledger and the scheduling types
+they use are built by the first request that needs the backend). The first preview then
+works and loads APScheduler and its model; serving it and the OpenAPI document build no
+declared route either, and load none of the backend's modules.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from api_app.ledger import PendingLedger
+from api_app.backend import PendingBackend
 from shared.ledger.scheduler import LedgeredScheduler
+from shared.scheduling.eventbridge import EventBridgeScheduler
+from tests.api.conftest import GROUP
 from tests.api.ledger_fixtures import Stack, stack_fixture  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +40,7 @@ MODELS = (models.TaskCreate, models.TaskPublic, models.TasksPublic, models.TaskC
           schedule_preview.SchedulePreviewPublic)
 
 from api_app.routing import DeclaredRoute
+BACKEND = ("shared.ledger", "shared.scheduling.types", "shared.scheduling.eventbridge")
 ROUTES = [route for route in api_app.main.app.router.routes for route in getattr(
     getattr(route, "original_router", None), "routes", [])]
 
@@ -45,7 +49,7 @@ def state():
             "built": sorted(m.__name__ for m in MODELS if m.__pydantic_complete__),
             "routes": sorted({type(route).__name__ for route in ROUTES}),
             "routes_built": sorted(route.name for route in ROUTES if route.built),
-            "ledger": sorted(m for m in sys.modules if m.startswith("shared.ledger")),
+            "backend_modules": sorted(m for m in sys.modules if m.startswith(BACKEND)),
             "backend": type(api_app.main.app.state.task_scheduler).__name__}
 
 result = {"after_import": state()}
@@ -92,7 +96,7 @@ def test_import_defers_apscheduler_and_model_builds_until_first_use() -> None:
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     declared: dict[str, object] = {"routes": ["DeclaredRoute"], "routes_built": []}
-    declared |= {"ledger": [], "backend": "PendingLedger"}
+    declared |= {"backend_modules": [], "backend": "PendingBackend"}
     assert result["after_import"] == {"apscheduler": False, "built": []} | declared
     status, body = result["preview"]
     assert status == 200, body
@@ -106,10 +110,10 @@ def test_import_defers_apscheduler_and_model_builds_until_first_use() -> None:
     assert result["after_openapi"] == preview_loaded | declared
 
 
-def test_the_ledger_is_wired_by_the_first_request_that_needs_the_backend(stack: Stack) -> None:
+def test_the_backend_is_built_by_the_first_request_that_needs_it(stack: Stack) -> None:
     app: Any = stack.api.app
     pending = app.state.task_scheduler
-    assert isinstance(pending, PendingLedger)
+    assert isinstance(pending, PendingBackend)
     assert stack.api.get("/health").status_code == 200
     assert not pending.built
     created = stack.create(target_url=stack.target.url("/ok"), delay_seconds=300)
@@ -117,7 +121,10 @@ def test_the_ledger_is_wired_by_the_first_request_that_needs_the_backend(stack: 
     ledgered = pending.scheduler()
     assert isinstance(ledgered, LedgeredScheduler)
     assert ledgered is pending.scheduler()
-    assert ledgered.inner is pending.inner
+    assert isinstance(ledgered.inner, EventBridgeScheduler)
+    assert stack.scheduler.get_schedule(Name=created["task_id"], GroupName=GROUP)["State"] == (
+        "ENABLED"
+    )
     recorded = ledgered.ledger.get_task(created["task_id"])
     assert recorded is not None
     assert recorded.status == "scheduled"

@@ -23,7 +23,6 @@ from api_app.service import quick_start_spec, to_public, to_task_spec, utc_now
 from shared.exceptions import InvalidFieldError
 from shared.scheduling.names import MAX_TASK_ID_LENGTH, NAME_PATTERN
 from shared.scheduling.port import MAX_PAGE_SIZE
-from shared.scheduling.types import OneTimeTaskSpec
 
 TaskId = Annotated[str, Path(min_length=1, max_length=MAX_TASK_ID_LENGTH, pattern=NAME_PATTERN)]
 
@@ -72,6 +71,8 @@ async def create_task(
     payload: TaskCreate, settings: SettingsDep, scheduler: SchedulerDep, response: Response
 ) -> TaskPublic:
     """Create a task that runs once (delay or time) or repeatedly (cron/rate)."""
+    from shared.scheduling.types import OneTimeTaskSpec  # not at cold start
+
     spec = to_task_spec(payload, settings, now=utc_now())
     if isinstance(spec, OneTimeTaskSpec):
         task = await call_backend(scheduler, scheduler.create_one_time, spec)
