@@ -7,8 +7,6 @@ standard-library view (``shared.delivery.config``) read each value alike; a test
 field types against the declared kinds. The API and the worker use ``get_settings()``.
 """
 
-from __future__ import annotations
-
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -164,7 +162,7 @@ class Settings(BaseSettings):
             missing.append("REDIS_URL")
         return missing
 
-    def ensure_ready(self, component: Component) -> Settings:
+    def ensure_ready(self, component: Component) -> "Settings":
         """Raise ``ConfigurationError`` naming every missing variable; return self."""
         missing = self.missing_for(component)
         if missing:

@@ -1,7 +1,5 @@
 """The dead-letter shapes both backends answer (local: SQLite; AWS: the ledger)."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from typing import Any
 

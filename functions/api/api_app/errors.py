@@ -1,7 +1,5 @@
 """One error shape for every route: ``{"message": ..., "code": ...}``, mapped in one place."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from fastapi import FastAPI, Request

@@ -1,7 +1,5 @@
 """Models and mapping of a task's attempt history (from the ledger)."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -35,7 +33,7 @@ class AttemptsPublic(ApiModel):
     next_token: str | None = None
 
 
-def to_attempts_public(page: AttemptPage) -> AttemptsPublic:
+def to_attempts_public(page: "AttemptPage") -> AttemptsPublic:
     """Show a page of attempts (the Lambda request id stays in the ledger and the logs)."""
     data = [AttemptPublic.model_validate(a, from_attributes=True) for a in page.attempts]
     return AttemptsPublic(data=data, count=len(data), next_token=page.next_token)

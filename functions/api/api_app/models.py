@@ -1,7 +1,5 @@
 """Request and response models of the API (pydantic; the delivery path never imports these)."""
 
-from __future__ import annotations
-
 import warnings
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self

@@ -5,8 +5,6 @@ The same paths, query parameters, list shape and error codes as the local backen
 fresh attempt carries and the request id of the asynchronous invocation.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status

@@ -1,7 +1,5 @@
 """``GET /schedule-preview``: the next ticks of a cron/rate expression, before creating a task."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Annotated
 
