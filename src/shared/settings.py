@@ -7,6 +7,8 @@ standard-library view (``shared.delivery.config``) read each value alike; a test
 field types against the declared kinds. The API and the worker use ``get_settings()``.
 """
 
+# No `from __future__ import annotations` here: pydantic would compile and evaluate every
+# field's annotation string when `Settings` is made, at the API's cold start.
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 

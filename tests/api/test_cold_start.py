@@ -110,6 +110,30 @@ def test_import_defers_apscheduler_and_model_builds_until_first_use() -> None:
     assert result["after_openapi"] == preview_loaded | declared
 
 
+def test_model_modules_evaluate_annotations_when_their_classes_are_made() -> None:
+    """Postponed annotations (``from __future__ import annotations``) would make pydantic
+    compile and evaluate each field's annotation string when the class is made, at init."""
+    import api_app.dead_letter_models
+    import api_app.errors
+    import api_app.history
+    import api_app.models
+    import api_app.routes.aws_dead_letters
+    import api_app.routes.schedule_preview
+    import shared.settings
+
+    modules = [
+        api_app.dead_letter_models,
+        api_app.errors,
+        api_app.history,
+        api_app.models,
+        api_app.routes.aws_dead_letters,
+        api_app.routes.schedule_preview,
+        shared.settings,
+    ]
+    assert [module.__name__ for module in modules if hasattr(module, "annotations")] == []
+    assert not isinstance(api_app.models.TaskCreate.__annotations__["target_url"], str)
+
+
 def test_the_backend_is_built_by_the_first_request_that_needs_it(stack: Stack) -> None:
     app: Any = stack.api.app
     pending = app.state.task_scheduler

@@ -1,5 +1,6 @@
 """Models and mapping of a task's attempt history (from the ledger)."""
 
+# No `from __future__ import annotations`: see api_app.models (cold start).
 from datetime import datetime
 from typing import TYPE_CHECKING
 

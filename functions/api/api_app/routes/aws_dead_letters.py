@@ -5,6 +5,7 @@ The same paths, query parameters, list shape and error codes as the local backen
 fresh attempt carries and the request id of the asynchronous invocation.
 """
 
+# No `from __future__ import annotations`: see api_app.models (cold start).
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status

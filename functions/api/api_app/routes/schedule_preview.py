@@ -1,5 +1,6 @@
 """``GET /schedule-preview``: the next ticks of a cron/rate expression, before creating a task."""
 
+# No `from __future__ import annotations`: see api_app.models (cold start).
 from datetime import UTC, datetime
 from typing import Annotated
 
