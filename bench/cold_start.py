@@ -31,10 +31,14 @@ Three figures per comparison: ``<name>_seconds`` (wall time measured in the chil
 work shares the machine) and ``<name>_process_seconds`` (the whole child process seen from
 here, interpreter start-up included as in Lambda's Init Duration). Prints ``name value``
 lines; each comparison ends with a ``ratio`` line.
+``--instructions`` adds, per comparison, ``<name>_instructions_ratio``: the instructions
+(valgrind's callgrind, one run each) the candidate executes beyond an empty interpreter over
+the baseline's. It does not vary with what else runs on the machine, as times do; the goals
+stay on wall time.
 Run: ``make sam-build && .venv/bin/python bench/cold_start.py [--runs N] [--build-dir DIR]
-[--python PYTHON3.13] [--no-bytecode]``; exit 1 when a goal is missed. ``--no-bytecode`` is
-the build as it was before it shipped ``.pyc`` (a copy without any ``__pycache__``: every
-module compiled on every cold start).
+[--python PYTHON3.13] [--no-bytecode] [--instructions]``; exit 1 when a goal is missed.
+``--no-bytecode`` is the build as it was before it shipped ``.pyc`` (a copy without any
+``__pycache__``: every module compiled on every cold start).
 """
 
 from __future__ import annotations
@@ -93,6 +97,7 @@ SIGNED_POST = (
     "r = urllib3.PoolManager().request('POST', {url!r}, body=body, headers=headers)\n"
     "assert r.status == 200\n"
 )
+CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
 GOALS = {"api_init": 1.15, "api_call_init": 1.15, "api_call_first_delivery": 1.25}
 
 
@@ -198,6 +203,33 @@ def timed_run(body: str, env: dict[str, str]) -> tuple[float, float, float]:
     return float(seconds), float(cpu), wall
 
 
+def instructions(code: str, env: dict[str, str]) -> int:
+    """Instructions a fresh interpreter executes running ``code`` (valgrind's callgrind)."""
+    done = subprocess.run(
+        [*CALLGRIND, env["BENCH_PYTHON"], "-S", "-c", code],
+        env={name: value for name, value in env.items() if not name.startswith("BENCH_")}
+        | {"PYTHONHASHSEED": "0"},
+        cwd=env["BENCH_CWD"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    counted = [line for line in done.stderr.splitlines() if "Collected :" in line]
+    if done.returncode != 0 or not counted:
+        raise RuntimeError(f"valgrind failed: {done.stderr.strip()[-300:]}")
+    return int(counted[-1].split()[-1])
+
+
+def instructions_ratio(name: str, candidate: str, baseline: str, env: dict[str, str]) -> None:
+    """Print the candidate's and the baseline's instructions beyond an empty interpreter's."""
+    empty = instructions("pass", env)
+    ours = instructions(candidate, env) - empty
+    base = instructions(baseline, env) - empty
+    print(f"{name}_instructions_baseline {base}")
+    print(f"{name}_instructions {ours}")
+    print(f"{name}_instructions_ratio {ours / base:.3f}")
+
+
 def compare(name: str, candidate: str, baseline: str, env: dict[str, str], runs: int) -> float:
     """Print median candidate and baseline seconds and their ratio; return the ratio."""
     timed_run(candidate, env)  # warm the file cache; not counted
@@ -246,6 +278,11 @@ def main() -> int:
     parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build")
     parser.add_argument("--python", help="Python 3.13 (default: python3.13 on PATH)")
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions with valgrind (a figure load on the machine cannot move)",
+    )
+    parser.add_argument(
         "--no-bytecode",
         action="store_true",
         help="the build without any .pyc, as `sam build` shipped it before (compiles everything)",
@@ -286,10 +323,14 @@ def main() -> int:
     try:
         api = third_party_imports("api_app.main", api_env)
         ratios["api_init"] = compare("api_init", "import api_app.main", api, api_env, runs)
+        if args.instructions:
+            instructions_ratio("api_init", "import api_app.main", api, api_env)
         libraries = third_party_imports("api_call.handler", call_env)
         ratios["api_call_init"] = compare(
             "api_call_init", "import api_call.handler", libraries, call_env, runs
         )
+        if args.instructions:
+            instructions_ratio("api_call_init", "import api_call.handler", libraries, call_env)
         delivery = (
             CONTEXT + "import api_call.handler as h\n"
             f"r = h.lambda_handler({{'target_url': {url!r}, 'body': {{'n': 1}}}}, Ctx())\n"
@@ -299,6 +340,8 @@ def main() -> int:
         ratios["api_call_first_delivery"] = compare(
             "api_call_first_delivery", delivery, bare, call_env, runs
         )
+        if args.instructions:
+            instructions_ratio("api_call_first_delivery", delivery, bare, call_env)
     finally:
         server.shutdown()
         server.server_close()

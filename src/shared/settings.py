@@ -7,8 +7,8 @@ standard-library view (``shared.delivery.config``) read each value alike; a test
 field types against the declared kinds. The API and the worker use ``get_settings()``.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would compile and evaluate every
+# field's annotation string when `Settings` is made, at the API's cold start.
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -164,7 +164,7 @@ class Settings(BaseSettings):
             missing.append("REDIS_URL")
         return missing
 
-    def ensure_ready(self, component: Component) -> Settings:
+    def ensure_ready(self, component: Component) -> "Settings":
         """Raise ``ConfigurationError`` naming every missing variable; return self."""
         missing = self.missing_for(component)
         if missing:

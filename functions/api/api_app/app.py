@@ -14,7 +14,6 @@ from api_app.backend import (
     build_task_scheduler,
 )
 from api_app.errors import install_error_handlers, install_error_schema
-from api_app.ledger import with_ledger
 from api_app.limits import BodySizeLimitMiddleware
 from api_app.replays import ReplayGuard
 from api_app.routes import callback, health, schedule_preview, task_attempts, tasks
@@ -42,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.task_scheduler = with_ledger(build_task_scheduler(settings), settings)
+    app.state.task_scheduler = build_task_scheduler(settings)
     app.state.batch_worker = None
     app.state.callback_replays = ReplayGuard()
     install_error_handlers(app)

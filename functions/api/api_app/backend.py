@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,12 +12,47 @@ from shared.scheduling.port import TaskScheduler
 from shared.settings import Settings
 
 
-def build_task_scheduler(settings: Settings) -> TaskScheduler | None:
-    """Return the EventBridge adapter; the local one is built in the lifespan (it runs threads)."""
-    if settings.scheduler_backend == "eventbridge":
-        from shared.scheduling.eventbridge import EventBridgeScheduler
+class PendingBackend:
+    """The deployed backend (the EventBridge adapter, behind the ledger when
+    ``LEDGER_TABLE_NAME`` is set), built by the first request that needs it.
 
-        return EventBridgeScheduler.from_settings(settings)
+    Building it at init would import the adapter, the ledger and the scheduling types they
+    use (nine frozen dataclasses among them; ~73 M instructions) for every cold start, also
+    those whose first request needs no backend (health, schedule preview, callback). Building
+    it cannot fail: ``Settings.ensure_ready("api")`` refused the app at init already if a
+    setting it needs is missing (the 503 ``configuration_error`` on Lambda), and neither the
+    adapter nor the ledger calls AWS before a request does.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._built: TaskScheduler | None = None
+
+    @property
+    def built(self) -> bool:
+        """Whether a request has needed the backend yet."""
+        return self._built is not None
+
+    def scheduler(self) -> TaskScheduler:
+        """Return the backend, the same object on every call."""
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    from api_app.ledger import with_ledger
+                    from shared.scheduling.eventbridge import EventBridgeScheduler
+
+                    adapter = EventBridgeScheduler.from_settings(self._settings)
+                    self._built = with_ledger(adapter, self._settings)
+        assert self._built is not None
+        return self._built
+
+
+def build_task_scheduler(settings: Settings) -> PendingBackend | None:
+    """Return the EventBridge backend, built on first use (``PendingBackend``); the local one
+    is built in the lifespan (it runs threads)."""
+    if settings.scheduler_backend == "eventbridge":
+        return PendingBackend(settings)
     return None
 
 

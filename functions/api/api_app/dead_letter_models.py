@@ -1,7 +1,6 @@
 """The dead-letter shapes both backends answer (local: SQLite; AWS: the ledger)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: see api_app.models (cold start).
 from collections.abc import Iterable
 from typing import Any, Literal
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api_app.backend import PendingBackend
 from api_app.secrets import client_tokens
 from shared.exceptions import AuthenticationError, ConfigurationError
 from shared.scheduling.port import TaskScheduler
@@ -28,10 +29,15 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_task_scheduler(request: Request) -> TaskScheduler:
-    """Return the scheduling backend chosen by ``SCHEDULER_BACKEND``."""
-    scheduler: TaskScheduler | None = getattr(request.app.state, "task_scheduler", None)
+    """Return the scheduling backend chosen by ``SCHEDULER_BACKEND`` (the deployed one is
+    built here, on the first request that needs it)."""
+    scheduler: TaskScheduler | PendingBackend | None = getattr(
+        request.app.state, "task_scheduler", None
+    )
     if scheduler is None:
         raise ConfigurationError("the scheduling backend is not running")
+    if isinstance(scheduler, PendingBackend):
+        return scheduler.scheduler()
     return scheduler
 
 

@@ -1,7 +1,6 @@
 """One error shape for every route: ``{"message": ..., "code": ...}``, mapped in one place."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: see api_app.models (cold start).
 from typing import Any
 
 from fastapi import FastAPI, Request

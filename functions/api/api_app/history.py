@@ -1,13 +1,15 @@
 """Models and mapping of a task's attempt history (from the ledger)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: see api_app.models (cold start).
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from api_app.models import ApiModel
-from shared.ledger.types import AttemptPage
+
+if TYPE_CHECKING:  # the ledger's records load with the ledger, on first use
+    from shared.ledger.types import AttemptPage
 
 
 class AttemptPublic(ApiModel):
@@ -32,7 +34,7 @@ class AttemptsPublic(ApiModel):
     next_token: str | None = None
 
 
-def to_attempts_public(page: AttemptPage) -> AttemptsPublic:
+def to_attempts_public(page: "AttemptPage") -> AttemptsPublic:
     """Show a page of attempts (the Lambda request id stays in the ledger and the logs)."""
     data = [AttemptPublic.model_validate(a, from_attributes=True) for a in page.attempts]
     return AttemptsPublic(data=data, count=len(data), next_token=page.next_token)

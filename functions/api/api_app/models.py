@@ -1,7 +1,8 @@
 """Request and response models of the API (pydantic; the delivery path never imports these)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would compile and evaluate every
+# field's annotation string when the classes are made, at the API's cold start
+# (tests/api/test_cold_start.py).
 import warnings
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from api_app.models import TaskCreate, TaskPublic
@@ -10,12 +11,13 @@ from api_app.targets import callback_url, ensure_target_allowed
 from shared.delivery.event import ApiCallRequest
 from shared.delivery.signing import webhook_id_for
 from shared.exceptions import InvalidFieldError
-from shared.scheduling.idempotency import fingerprint
-from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask
 from shared.scheduling.validation import validate_timezone
 from shared.settings import Settings
 
-TaskSpec = OneTimeTaskSpec | RecurringTaskSpec
+if TYPE_CHECKING:  # the scheduling types load on the first create, not at cold start
+    from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask
+
+    TaskSpec = OneTimeTaskSpec | RecurringTaskSpec
 
 
 def to_task_spec(payload: TaskCreate, settings: Settings, *, now: datetime) -> TaskSpec:
@@ -25,6 +27,9 @@ def to_task_spec(payload: TaskCreate, settings: Settings, *, now: datetime) -> T
     computed run time), so a create retried later with the same ``client_token`` and
     ``delay_seconds`` is recognised as the same request.
     """
+    from shared.scheduling.idempotency import fingerprint
+    from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec
+
     limit = settings.max_task_timeout_seconds
     if payload.timeout_seconds is not None and payload.timeout_seconds > limit:
         raise InvalidFieldError(
@@ -75,6 +80,8 @@ def quick_start_spec(
     delay_minutes: int, data: dict[str, object], settings: Settings, *, now: datetime
 ) -> OneTimeTaskSpec:
     """The seed's pair: call our own callback route with ``{"data": data}`` later."""
+    from shared.scheduling.types import OneTimeTaskSpec
+
     call = ApiCallRequest(target_url=callback_url(settings), body={"data": data})
     return OneTimeTaskSpec(
         call=call, run_at=now + timedelta(minutes=delay_minutes), name_prefix="task"

@@ -9,9 +9,10 @@ attribute ``nonblocking = True`` and the API then calls it on the event loop.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
+if TYPE_CHECKING:  # annotations only: the API's cold start does not import the types
+    from shared.scheduling.types import OneTimeTaskSpec, RecurringTaskSpec, ScheduledTask, TaskPage
 
 MAX_PAGE_SIZE = 100
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from shared.delivery.event import ApiCallRequest
-from shared.ledger.types import TaskRecord
+if TYPE_CHECKING:  # annotations only: the API's cold start imports neither for these types
+    from shared.delivery.event import ApiCallRequest
+    from shared.ledger.types import TaskRecord
 
 TaskKind = Literal["one_time", "recurring"]
 DEFAULT_NAME_PREFIX = "task"

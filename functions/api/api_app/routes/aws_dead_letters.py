@@ -5,8 +5,7 @@ The same paths, query parameters, list shape and error codes as the local backen
 fresh attempt carries and the request id of the asynchronous invocation.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: see api_app.models (cold start).
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
@@ -15,10 +14,11 @@ from api_app.calls import call_backend
 from api_app.dead_letter_models import DeadLettersPublic, RedrivePublic, dead_letters_public
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
+from api_app.routing import DeclaredRoute
 from shared.exceptions import ConfigurationError
 from shared.scheduling.validation import validate_task_id
 
-router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"])
+router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"], route_class=DeclaredRoute)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: ERROR_RESPONSES[422] | {"description": "No such dead letter"},
     409: ERROR_RESPONSES[422] | {"description": "Its task is cancelled"},

@@ -10,12 +10,13 @@ from api_app.deps import SettingsDep
 from api_app.errors import ERROR_RESPONSES
 from api_app.models import TaskCallback, TaskCallbackAck
 from api_app.replays import ReplayGuard
+from api_app.routing import DeclaredRoute
 from api_app.secrets import signing_secrets
 from shared.delivery.signing import verify_signature
 from shared.exceptions import InvalidRequestError
 from shared.log import get_logger
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(prefix="/tasks", tags=["tasks"], route_class=DeclaredRoute)
 logger = get_logger()
 
 

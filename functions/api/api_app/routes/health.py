@@ -6,8 +6,9 @@ from fastapi import APIRouter
 
 from api_app.deps import SettingsDep
 from api_app.models import HealthPublic
+from api_app.routing import DeclaredRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=DeclaredRoute)
 
 
 @router.get("/health")

@@ -1,7 +1,6 @@
 """``GET /schedule-preview``: the next ticks of a cron/rate expression, before creating a task."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: see api_app.models (cold start).
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from pydantic import Field
 from api_app.deps import ClientAuth
 from api_app.errors import ERROR_RESPONSES
 from api_app.models import ApiModel
+from api_app.routing import DeclaredRoute
 from api_app.service import utc_now
 from shared.scheduling.validation import (
     MAX_PREVIEW_COUNT,
@@ -18,7 +18,7 @@ from shared.scheduling.validation import (
     validate_timezone,
 )
 
-router = APIRouter(tags=["tasks"], dependencies=[ClientAuth])
+router = APIRouter(tags=["tasks"], dependencies=[ClientAuth], route_class=DeclaredRoute)
 
 
 class FireTimePublic(ApiModel):

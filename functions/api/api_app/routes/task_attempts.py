@@ -11,11 +11,13 @@ from api_app.deps import ClientAuth, SchedulerDep
 from api_app.errors import ERROR_RESPONSES
 from api_app.history import AttemptsPublic, to_attempts_public
 from api_app.routes.tasks import NOT_FOUND, TaskId
+from api_app.routing import DeclaredRoute
 from shared.exceptions import InvalidRequestError
-from shared.ledger.scheduler import LedgeredScheduler
 from shared.scheduling.port import MAX_PAGE_SIZE
 
-router = APIRouter(prefix="/tasks", tags=["tasks"], dependencies=[ClientAuth])
+router = APIRouter(
+    prefix="/tasks", tags=["tasks"], dependencies=[ClientAuth], route_class=DeclaredRoute
+)
 
 
 @router.get("/{task_id}/attempts", responses=ERROR_RESPONSES | NOT_FOUND)
@@ -26,6 +28,8 @@ async def list_attempts(
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> AttemptsPublic:
     """Page through a task's attempts: tick, attempt number, outcome, status, response."""
+    from shared.ledger.scheduler import LedgeredScheduler  # not at cold start
+
     if not isinstance(scheduler, LedgeredScheduler):  # only EventBridge with the ledger off
         raise InvalidRequestError("the ledger is off (LEDGER_TABLE_NAME is empty): no attempts")
     page = await call_backend(

@@ -18,16 +18,17 @@ from api_app.models import (
     TasksPublic,
     TaskStatus,
 )
+from api_app.routing import DeclaredRoute
 from api_app.service import quick_start_spec, to_public, to_task_spec, utc_now
 from shared.exceptions import InvalidFieldError
-from shared.ledger.scheduler import LedgeredScheduler
 from shared.scheduling.names import MAX_TASK_ID_LENGTH, NAME_PATTERN
 from shared.scheduling.port import MAX_PAGE_SIZE
-from shared.scheduling.types import OneTimeTaskSpec
 
 TaskId = Annotated[str, Path(min_length=1, max_length=MAX_TASK_ID_LENGTH, pattern=NAME_PATTERN)]
 
-router = APIRouter(prefix="/tasks", tags=["tasks"], dependencies=[ClientAuth])
+router = APIRouter(
+    prefix="/tasks", tags=["tasks"], dependencies=[ClientAuth], route_class=DeclaredRoute
+)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: ERROR_RESPONSES[422] | {"description": "No such task"}
 }
@@ -70,6 +71,8 @@ async def create_task(
     payload: TaskCreate, settings: SettingsDep, scheduler: SchedulerDep, response: Response
 ) -> TaskPublic:
     """Create a task that runs once (delay or time) or repeatedly (cron/rate)."""
+    from shared.scheduling.types import OneTimeTaskSpec  # not at cold start
+
     spec = to_task_spec(payload, settings, now=utc_now())
     if isinstance(spec, OneTimeTaskSpec):
         task = await call_backend(scheduler, scheduler.create_one_time, spec)
@@ -92,6 +95,8 @@ async def list_tasks(
 ) -> TasksPublic:
     """List tasks, one page at a time, optionally only ids starting with ``prefix``."""
     by_status = {} if status is None else {"status": status}
+    from shared.ledger.scheduler import LedgeredScheduler  # not at cold start
+
     if status is not None and not isinstance(scheduler, LedgeredScheduler):  # the ledger is off
         raise InvalidFieldError("status: the ledger is off (LEDGER_TABLE_NAME is empty)")
     page = await call_backend(
