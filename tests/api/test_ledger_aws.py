@@ -187,7 +187,7 @@ def test_scheduler_down_at_creation_leaves_no_record_behind(
     """After the first create the write runs while the schedule is created: a schedule that
     cannot be created takes its record with it before the API answers."""
     first = stack.create(delay_seconds=60, target_url=stack.target.url("/ok"))
-    client = stack.api.app.state.task_scheduler.inner.client  # type: ignore[attr-defined]
+    client = stack.api.app.state.task_scheduler.scheduler().inner.client  # type: ignore[attr-defined]
     down = ClientError(
         {"Error": {"Code": "InternalServerException", "Message": "down"}}, "CreateSchedule"
     )
