@@ -184,3 +184,22 @@ def test_import_pulls_in_neither_pydantic_nor_boto3() -> None:
         timeout=60,
     )
     assert done.stdout.strip() == ""
+
+
+def test_import_loads_no_ledger_module_until_the_first_delivery() -> None:
+    """The ledger glue (records, recorder, codec) is loaded by the first delivery of a task."""
+    code = (
+        "import sys, api_call.handler\n"
+        "print(','.join(sorted(m for m in sys.modules"
+        " if m.startswith('shared.ledger') or m == 'api_call.ledger')))\n"
+    )
+    paths = [str(ROOT / "src"), str(ROOT / "functions" / "api_call")]
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": ":".join(paths), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.strip() == ""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from api_call.ledger import Attempt, cancelled_result, recorder
 from shared.delivery.config import DeliveryConfig
 from shared.delivery.core import deliver
 from shared.delivery.event import ApiCallRequest
@@ -42,12 +41,16 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         call = ApiCallRequest.from_event(event)
     except InvalidRequestError as exc:
         return dead_letter(event, exc, context, config)
-    ledger = recorder(config.aws_region) if call.task_id else None
     attempt = None
-    if ledger is not None:
-        attempt = Attempt.begin(ledger, call, getattr(context, "aws_request_id", None))
-        if attempt.start.cancelled:
-            return cancelled_result(call)
+    if call.task_id:
+        # The ledger glue is loaded by the first delivery, not at init (cold start).
+        from api_call.ledger import Attempt, cancelled_result, recorder
+
+        ledger = recorder(config.aws_region)
+        if ledger is not None:
+            attempt = Attempt.begin(ledger, call, getattr(context, "aws_request_id", None))
+            if attempt.start.cancelled:
+                return cancelled_result(call)
     try:
         result = deliver(call, config=config)
     except PermanentDeliveryError as exc:
