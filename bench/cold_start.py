@@ -98,6 +98,7 @@ SIGNED_POST = (
     "assert r.status == 200\n"
 )
 CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+TASK = "'task_id': 'bench-cold-start'"
 GOALS = {"api_init": 1.15, "api_call_init": 1.15, "api_call_first_delivery": 1.25}
 
 
@@ -331,9 +332,11 @@ def main() -> int:
         )
         if args.instructions:
             instructions_ratio("api_call_init", "import api_call.handler", libraries, call_env)
+        # A scheduled event names its task, which loads the ledger glue (the ledger is off here:
+        # bench/ledger.py measures the writes).
         delivery = (
             CONTEXT + "import api_call.handler as h\n"
-            f"r = h.lambda_handler({{'target_url': {url!r}, 'body': {{'n': 1}}}}, Ctx())\n"
+            f"r = h.lambda_handler({{'target_url': {url!r}, 'body': {{'n': 1}}, {TASK}}}, Ctx())\n"
             "assert r['statusCode'] == 200, r"
         )
         bare = libraries + "\n" + SIGNED_POST.format(secret=env["SIGNING_SECRETS"], url=url)
