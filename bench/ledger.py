@@ -482,7 +482,7 @@ def creation(hook: str, count: int, label: str = "") -> None:
         "ledger": create_app(Settings.model_validate(ledgered)),
         "ledger_in_turn": create_app(Settings.model_validate(ledgered)),
     }
-    in_turn = apps["ledger_in_turn"].state.task_scheduler
+    in_turn = apps["ledger_in_turn"].state.task_scheduler.scheduler()  # built on first use
     in_turn.inner = InTurn(in_turn.inner)
     clients = {
         mode: TestClient(app, headers={"Authorization": "Bearer bench"})
