@@ -167,12 +167,12 @@ def test_unsendable_header_from_elsewhere_is_permanent_not_retried(
     assert record["responsePayload"]["reason"] == "invalid_request"
 
 
-def test_import_pulls_in_neither_pydantic_nor_boto3() -> None:
+def modules_loaded_by_import(selected: str) -> str:
+    """Import the handler in a fresh interpreter; return the loaded modules ``selected`` keeps
+    (a generator condition on ``m``), comma-separated."""
     code = (
         "import sys, api_call.handler\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('pydantic', 'pydantic_settings', 'boto3', 'requests') or m.startswith('botocore.'))\n"
-        "print(','.join(heavy))\n"
+        f"print(','.join(sorted(m for m in sys.modules if {selected})))\n"
     )
     paths = [str(ROOT / "src"), str(ROOT / "functions" / "api_call")]
     done = subprocess.run(
@@ -183,23 +183,19 @@ def test_import_pulls_in_neither_pydantic_nor_boto3() -> None:
         check=True,
         timeout=60,
     )
-    assert done.stdout.strip() == ""
+    return done.stdout.strip()
+
+
+def test_import_pulls_in_neither_pydantic_nor_boto3() -> None:
+    heavy = (
+        "m.split('.')[0] in ('pydantic', 'pydantic_settings', 'boto3', 'requests')"
+        " or m.startswith('botocore.')"
+    )
+    assert modules_loaded_by_import(heavy) == ""
 
 
 def test_import_loads_no_ledger_module_until_the_first_delivery() -> None:
     """The ledger glue (records, recorder, codec) is loaded by the first delivery of a task."""
-    code = (
-        "import sys, api_call.handler\n"
-        "print(','.join(sorted(m for m in sys.modules"
-        " if m.startswith('shared.ledger') or m == 'api_call.ledger')))\n"
-    )
-    paths = [str(ROOT / "src"), str(ROOT / "functions" / "api_call")]
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": ":".join(paths), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert done.stdout.strip() == ""
+    ledger = "m.startswith('shared.ledger') or m == 'api_call.ledger'"
+    assert modules_loaded_by_import(ledger) == ""
+    assert "shared.delivery.core" in modules_loaded_by_import("m.startswith('shared.')")
