@@ -22,9 +22,9 @@ from local.backend.recording import LedgerRecorder
 from local.backend.records import DeadLetter, DeadLetterReason, RunRow, run_request_id
 from local.backend.store import LocalStore
 from shared.delivery.event import ApiCallRequest
-from shared.delivery.signing import webhook_id_for
 from shared.exceptions import PermanentDeliveryError, RetryableDeliveryError
-from shared.ledger.types import ONE_TIME_TICK, AttemptRecord, error_class_of, excerpt
+from shared.ledger.recorder import attempt_of_call
+from shared.ledger.types import ONE_TIME_TICK, error_class_of
 
 logger = logging.getLogger("local")
 
@@ -188,20 +188,17 @@ class _LedgerAttempt:
         """Queue the attempt's outcome (never raises)."""
         if attempt is None:
             return
-        assert attempt.call.task_id is not None
         attempt.ledger.end(
             attempt.pending,
-            AttemptRecord(
-                task_id=attempt.call.task_id,
-                tick=attempt.tick,
+            attempt_of_call(
+                attempt.call,
                 attempt_number=0,  # the number its start gets when written
                 started_at=attempt.started_at,
-                duration_ms=round((time.perf_counter() - attempt.started) * 1000),
+                started=attempt.started,
                 outcome=outcome,
                 http_status=http_status,
-                error_class=error_class_of(error),
-                response_excerpt=excerpt(body),
-                webhook_id=webhook_id_for(attempt.call),
+                error=error,
+                response_body=body,
                 request_id=run_request_id(attempt.run.run_id),
             ),
         )

@@ -13,11 +13,10 @@ from typing import Any
 
 from shared.delivery.event import ApiCallRequest
 from shared.delivery.logs import logger
-from shared.delivery.signing import webhook_id_for
 from shared.exceptions import CallbackSchedulerError
 from shared.ledger.config import LedgerConfig
-from shared.ledger.recorder import AttemptRecorder, AttemptStart
-from shared.ledger.types import ONE_TIME_TICK, AttemptRecord, error_class_of, excerpt
+from shared.ledger.recorder import AttemptRecorder, AttemptStart, attempt_of_call
+from shared.ledger.types import ONE_TIME_TICK
 
 _recorders: dict[tuple[str, int, str], AttemptRecorder] = {}
 
@@ -69,19 +68,16 @@ class Attempt:
         response_body: str = "",
     ) -> None:
         """Record the attempt's outcome (never raises)."""
-        assert self.call.task_id is not None
         self.ledger.finish(
-            AttemptRecord(
-                task_id=self.call.task_id,
-                tick=self.call.scheduled_time or ONE_TIME_TICK,
+            attempt_of_call(
+                self.call,
                 attempt_number=self.start.attempt_number,
                 started_at=self.started_at,
-                duration_ms=round((time.perf_counter() - self.started) * 1000),
+                started=self.started,
                 outcome=outcome,
                 http_status=http_status,
-                error_class=error_class_of(error),
-                response_excerpt=excerpt(response_body),
-                webhook_id=webhook_id_for(self.call),
+                error=error,
+                response_body=response_body,
                 request_id=self.request_id,
             ),
             recurring=self.call.scheduled_time is not None,

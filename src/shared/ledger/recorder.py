@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.delivery.event import ApiCallRequest
+from shared.delivery.signing import webhook_id_for
 from shared.ledger.client import LazyDynamoDBClient
 from shared.ledger.codec import TASK_ENTITY, TASK_SK, attempt_to_item, to_attr
 from shared.ledger.config import LedgerConfig
 from shared.ledger.failures import report_ledger_failure
-from shared.ledger.types import AttemptRecord
+from shared.ledger.types import ONE_TIME_TICK, AttemptRecord, error_class_of, excerpt
 
 # Every attribute API_CALL_LAMBDA may write (IAM dynamodb:Attributes in the template).
 DELIVERY_ATTRIBUTES = (
@@ -35,6 +37,39 @@ DELIVERY_ATTRIBUTES = (
 # (stated explicitly rather than relying on how `<>` treats a missing attribute).
 NOT_CANCELLED = "attribute_not_exists(pk) OR attribute_not_exists(#status) OR #status <> :cancelled"
 STATUS_AFTER = {"delivered": "delivered", "retryable": "retrying", "permanent": "failed"}
+
+
+def attempt_of_call(
+    call: ApiCallRequest,
+    *,
+    attempt_number: int,
+    started_at: datetime,
+    started: float,
+    outcome: str,
+    http_status: int | None,
+    error: BaseException | None,
+    response_body: str,
+    request_id: str | None,
+) -> AttemptRecord:
+    """Return the ledger's record of one attempt of ``call`` (the task must have an id).
+
+    ``started`` is the ``time.perf_counter()`` of the start (the duration is measured to
+    now); ``error`` gives the error class; the body is cut to the ledger's 1 KiB.
+    """
+    assert call.task_id is not None
+    return AttemptRecord(
+        task_id=call.task_id,
+        tick=call.scheduled_time or ONE_TIME_TICK,
+        attempt_number=attempt_number,
+        started_at=started_at,
+        duration_ms=round((time.perf_counter() - started) * 1000),
+        outcome=outcome,
+        http_status=http_status,
+        error_class=error_class_of(error),
+        response_excerpt=excerpt(response_body),
+        webhook_id=webhook_id_for(call),
+        request_id=request_id,
+    )
 
 
 @dataclass(frozen=True)
